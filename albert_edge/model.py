@@ -1,0 +1,375 @@
+"""ALBERT in plain PyTorch, numerically Hugging Face's `modeling_albert.py`, written for on-device export.
+
+ALBERT = BERT with two tricks:
+  1. a factorized embedding: tokens live at width E (128), and one linear `embedding_hidden_mapping_in` lifts them to H;
+  2. cross-layer sharing: `num_hidden_groups` sets of layer weights (1 by default) are applied `num_hidden_layers`
+     times. The sharing is by structure - `AlbertTransformer.forward` indexes the same module in a loop - so the
+     parameter count does not grow with depth.
+
+Module and parameter names are Hugging Face's, exactly: the state-dict keys are the interface to every existing
+checkpoint (`albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.weight`, ...).
+
+Written for full XNNPACK delegation under a dynamic sequence length (ExecuTorch 1.5's partitioner rejects
+`layer_norm`, `expand`, `pow`, slices of dynamic tensors, and any `view` whose sizes are symbolic), so:
+  - LayerNorm is computed from `mean.dim` over the last two dims of a 4-D tensor (the one form XNNPACK takes);
+  - every reshape names the sequence dimension `-1` instead of its symbolic size;
+  - gelu_new is spelled with mul/tanh instead of `pow(x, 3)`;
+  - heads are laid out head-major, (nh*B, T, hs), so one `bmm` covers all heads and the padding bias is built once.
+Every forward takes `(input_ids, attention_mask=None, token_type_ids=None)` and returns plain tensors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from albert_edge.config import AlbertConfig
+
+
+class LayerNorm(nn.LayerNorm):
+    """nn.LayerNorm (same parameters, same state-dict keys) computed from ops XNNPACK delegates.
+
+    XNNPACK's mean is a global average pool: 4-D input, dims (2, 3), keepdim. Unsqueezing a trailing 1 turns the
+    last-dim mean into exactly that. Matches torch's layer_norm to ~1e-7 in fp32.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3:
+            return super().forward(x)
+        b, _, c = x.shape
+        x4 = x.unsqueeze(-1)  # (B, T, C, 1)
+        mean = x4.mean(dim=(2, 3), keepdim=True)  # (B, T, 1, 1)
+        centered = x4 - mean
+        var = (centered * centered).mean(dim=(2, 3), keepdim=True)
+        y = (centered * torch.rsqrt(var + self.eps)).view(b, -1, c)  # (B, T, C)
+        return y * self.weight + self.bias
+
+
+def gelu_new(x: torch.Tensor) -> torch.Tensor:
+    # HF's NewGELUActivation (the tanh approximation ALBERT v2 was trained with), with x**3 as x*x*x: XNNPACK takes
+    # mul and tanh but not pow(x, 3), and its own gelu op is the exact erf form.
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+
+
+ACTIVATIONS = {
+    "gelu_new": gelu_new,
+    "gelu_pytorch_tanh": gelu_new,
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "silu": F.silu,
+    "swish": F.silu,
+    "tanh": torch.tanh,
+}
+
+
+def activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"hidden_act {name!r} is not supported; use one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+class AlbertEmbeddings(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.embedding_size, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.embedding_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.embedding_size)
+        self.LayerNorm = LayerNorm(config.embedding_size, eps=config.layer_norm_eps)  # HF's (TF-era) capitalisation
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
+        x = self.word_embeddings(input_ids)  # (B, T, E)
+        # Positions 0..T-1 are a prefix of the table: a slice, not a gather, and no position_ids buffer to carry.
+        x = x + self.position_embeddings.weight[: input_ids.shape[1]]
+        if token_type_ids is None:
+            x = x + self.token_type_embeddings.weight[0]
+        else:
+            x = x + self.token_type_embeddings(token_type_ids)
+        return self.dropout(self.LayerNorm(x))
+
+
+class AlbertAttention(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.num_attention_heads = config.num_attention_heads
+        self.attention_head_size = config.head_dim
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.attention_dropout = nn.Dropout(config.attention_probs_dropout_prob)
+        self.output_dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.LayerNorm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        b, nh, hs = x.shape[0], self.num_attention_heads, self.attention_head_size
+        x = x.view(b, -1, nh, hs).permute(2, 0, 1, 3).contiguous()  # (nh, B, T, hs)
+        return x.view(nh * b, -1, hs)  # (nh*B, T, hs), head-major to match the bias layout
+
+    def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        b, hs = hidden_states.shape[0], self.attention_head_size
+        q = self._heads(self.query(hidden_states) * (1.0 / math.sqrt(hs)))
+        k = self._heads(self.key(hidden_states))
+        v = self._heads(self.value(hidden_states))
+        scores = torch.bmm(q, k.permute(0, 2, 1))  # (nh*B, T, T)
+        if attention_bias is not None:
+            scores = scores + attention_bias  # (nh*B, 1, T): 0 for tokens, a huge negative for padding
+        probs = self.attention_dropout(torch.softmax(scores, dim=-1))
+        context = torch.bmm(probs, v)  # (nh*B, T, hs)
+        context = context.view(self.num_attention_heads, b, -1, hs).permute(1, 2, 0, 3)  # (B, T, nh, hs)
+        context = context.contiguous().view(b, -1, self.num_attention_heads * hs)  # (B, T, H)
+        projected = self.output_dropout(self.dense(context))
+        return self.LayerNorm(hidden_states + projected)
+
+
+class AlbertLayer(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        # HF's name for the post-FFN LayerNorm; kept because it is a state-dict key.
+        self.full_layer_layer_norm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.attention = AlbertAttention(config)
+        self.ffn = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.ffn_output = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.activation = activation(config.hidden_act)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        attention_output = self.attention(hidden_states, attention_bias)
+        ffn_output = self.ffn_output(self.activation(self.ffn(attention_output)))
+        return self.full_layer_layer_norm(ffn_output + attention_output)
+
+
+class AlbertLayerGroup(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.albert_layers = nn.ModuleList([AlbertLayer(config) for _ in range(config.inner_group_num)])
+
+    def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        for layer in self.albert_layers:
+            hidden_states = layer(hidden_states, attention_bias)
+        return hidden_states
+
+
+class AlbertTransformer(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.config = config
+        self.embedding_hidden_mapping_in = nn.Linear(config.embedding_size, config.hidden_size)
+        self.albert_layer_groups = nn.ModuleList([AlbertLayerGroup(config) for _ in range(config.num_hidden_groups)])
+
+    def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        hidden_states = self.embedding_hidden_mapping_in(hidden_states)  # (B, T, E) -> (B, T, H)
+        n, g = self.config.num_hidden_layers, self.config.num_hidden_groups
+        for i in range(n):
+            # The weight sharing: application i of n uses group i // (n/g) -- HF's exact float arithmetic.
+            group = self.albert_layer_groups[int(i / (n / g))]
+            hidden_states = group(hidden_states, attention_bias)
+        return hidden_states
+
+
+# -- task models -----------------------------------------------------------------------------------------------------
+class AlbertPreTrainedModel(nn.Module):
+    """Base of every task model: owns the config, HF's weight init, and the tied MLM decoder."""
+
+    task: str = ""
+    output_names: tuple[str, ...] = ()
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.config = config
+
+    def init_weights(self) -> None:
+        # HF's AlbertPreTrainedModel._init_weights: N(0, initializer_range) for linears and embeddings, zero biases,
+        # LayerNorm at identity, padding row zeroed.
+        std = self.config.initializer_range
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=std)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Embedding):
+                nn.init.normal_(m.weight, std=std)
+                if m.padding_idx is not None:
+                    m.weight.data[m.padding_idx].zero_()
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        self.tie_weights()
+
+    def tie_weights(self) -> None:
+        predictions = getattr(self, "predictions", None)
+        if predictions is not None:
+            predictions.decoder.weight = self.albert.embeddings.word_embeddings.weight
+            predictions.decoder.bias = predictions.bias
+
+
+class AlbertModel(AlbertPreTrainedModel):
+    """The encoder. `forward` returns (sequence_output (B, T, H), pooled_output (B, H) or None)."""
+
+    def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True):
+        super().__init__(config)
+        self.embeddings = AlbertEmbeddings(config)
+        self.encoder = AlbertTransformer(config)
+        self.pooler = nn.Linear(config.hidden_size, config.hidden_size) if add_pooling_layer else None
+        # Broadcasting against this repeats the padding bias once per head with an `add`, which XNNPACK takes
+        # (`expand`, `repeat` and a 12-way `cat` it does not).
+        self.register_buffer("head_broadcast", torch.zeros(config.num_attention_heads, 1, 1, 1), persistent=False)
+
+    def attention_bias(self, attention_mask: torch.Tensor | None, batch: int) -> torch.Tensor | None:
+        if attention_mask is None:
+            return None
+        # HF adds finfo.min where mask == 0. Built once, used by every layer; head-major (nh*B, 1, T) like the scores.
+        bias = (1.0 - attention_mask.to(torch.float32)) * torch.finfo(torch.float32).min
+        bias = bias.view(1, batch, 1, -1) + self.head_broadcast  # (nh, B, 1, T)
+        return bias.view(self.config.num_attention_heads * batch, 1, -1)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                token_type_ids: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x = self.embeddings(input_ids, token_type_ids)
+        sequence_output = self.encoder(x, self.attention_bias(attention_mask, input_ids.shape[0]))
+        pooled = None
+        if self.pooler is not None:
+            first = sequence_output[:, 0]  # the [CLS] position
+            pooled = torch.tanh(self.pooler(first))
+        return sequence_output, pooled
+
+
+# -- heads -----------------------------------------------------------------------------------------------------------
+class AlbertMLMHead(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.LayerNorm = LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.dense = nn.Linear(config.hidden_size, config.embedding_size)
+        self.decoder = nn.Linear(config.embedding_size, config.vocab_size)
+        self.decoder.bias = self.bias  # HF ties them: `predictions.bias` and `predictions.decoder.bias` are one tensor
+        self.activation = activation(config.hidden_act)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.LayerNorm(self.activation(self.dense(hidden_states))))
+
+
+class AlbertSOPHead(nn.Module):
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.dropout = nn.Dropout(config.classifier_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(pooled_output))
+
+
+class AlbertForPreTraining(AlbertPreTrainedModel):
+    """Masked LM + sentence-order prediction. Returns (prediction_logits (B, T, V), sop_logits (B, 2))."""
+
+    task = "pretraining"
+    output_names = ("prediction_logits", "sop_logits")
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__(config)
+        self.albert = AlbertModel(config)
+        self.predictions = AlbertMLMHead(config)
+        self.sop_classifier = AlbertSOPHead(config)
+        self.init_weights()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        sequence_output, pooled = self.albert(input_ids, attention_mask, token_type_ids)
+        return self.predictions(sequence_output), self.sop_classifier(pooled)
+
+
+class AlbertForMaskedLM(AlbertPreTrainedModel):
+    task = "masked-lm"
+    output_names = ("logits",)
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__(config)
+        self.albert = AlbertModel(config, add_pooling_layer=False)
+        self.predictions = AlbertMLMHead(config)
+        self.init_weights()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        return self.predictions(self.albert(input_ids, attention_mask, token_type_ids)[0])  # (B, T, V)
+
+
+class AlbertForSequenceClassification(AlbertPreTrainedModel):
+    task = "sequence-classification"
+    output_names = ("logits",)
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__(config)
+        self.albert = AlbertModel(config)
+        self.dropout = nn.Dropout(config.classifier_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.init_weights()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        pooled = self.albert(input_ids, attention_mask, token_type_ids)[1]
+        return self.classifier(self.dropout(pooled))  # (B, num_labels)
+
+
+class AlbertForTokenClassification(AlbertPreTrainedModel):
+    task = "token-classification"
+    output_names = ("logits",)
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__(config)
+        self.albert = AlbertModel(config, add_pooling_layer=False)
+        self.dropout = nn.Dropout(config.classifier_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.init_weights()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        sequence_output = self.albert(input_ids, attention_mask, token_type_ids)[0]
+        return self.classifier(self.dropout(sequence_output))  # (B, T, num_labels)
+
+
+class AlbertForQuestionAnswering(AlbertPreTrainedModel):
+    task = "question-answering"
+    output_names = ("start_logits", "end_logits")
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__(config)
+        self.albert = AlbertModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)  # HF's QA head is always 2 wide, whatever num_labels says
+        self.init_weights()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        sequence_output = self.albert(input_ids, attention_mask, token_type_ids)[0]
+        b = input_ids.shape[0]
+        # Row 0 of qa_outputs scores starts, row 1 ends. Two one-row linears instead of slicing a (B, T, 2) output:
+        # a slice of a dynamic-length tensor would leave the delegate.
+        w, bias = self.qa_outputs.weight, self.qa_outputs.bias
+        start = F.linear(sequence_output, w[0:1], bias[0:1]).view(b, -1)  # (B, T)
+        end = F.linear(sequence_output, w[1:2], bias[1:2]).view(b, -1)  # (B, T)
+        return start, end
+
+
+class AlbertForFeatureExtraction(AlbertModel):
+    """HF's bare AlbertModel: the same modules at the top level (keys `embeddings.*`, `encoder.*`, `pooler.*`, no
+    `albert.` prefix), returning only the hidden states."""
+
+    task = "feature-extraction"
+    output_names = ("last_hidden_state",)
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__(config)
+        self.init_weights()
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        return super().forward(input_ids, attention_mask, token_type_ids)[0]  # (B, T, H)
+
+
+TASKS: dict[str, type[AlbertPreTrainedModel]] = {
+    cls.task: cls
+    for cls in (AlbertForSequenceClassification, AlbertForTokenClassification, AlbertForQuestionAnswering,
+                AlbertForMaskedLM, AlbertForPreTraining, AlbertForFeatureExtraction)
+}
+
+
+def model_for_task(config: AlbertConfig, task: str) -> AlbertPreTrainedModel:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    return TASKS[task](config)
