@@ -1,0 +1,109 @@
+"""`python -m albert_edge.bundle EXPORT_DIR ANDROID_DEMO_DIR`: put an export into the Android demo's assets.
+
+Copies the `.pte`, the tokenizer vocabulary (`vocab.json`) and `manifest.json` into `app/src/main/assets/`, after
+checking that the app can run them: a sequence-classification model with labels, whose `.pte` takes
+(input_ids, attention_mask) and matches the manifest's sha256. Idempotent: the assets folder is rebuilt in a temp
+folder and swapped in whole, so a failed run leaves the previous bundle as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ASSETS = Path("app") / "src" / "main" / "assets"
+SUPPORTED_TASKS = ("sequence-classification",)
+APP_INPUTS = ["input_ids", "attention_mask"]
+
+
+class BundleError(ValueError):
+    """An export the app cannot run, or a folder that is not the Android demo."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_export(export_dir: Path) -> tuple[dict, list[Path]]:
+    """The manifest and the files to bundle, or a BundleError saying why the app cannot run this export."""
+    manifest_path = export_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise BundleError(f"{export_dir}: no manifest.json; pass a directory written by python -m albert_edge.export")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BundleError(f"{manifest_path}: not valid JSON ({e}); re-run the export") from None
+    task = manifest.get("task")
+    if task not in SUPPORTED_TASKS:
+        raise BundleError(f"{export_dir}: task {task!r} is not supported by the demo app (it runs "
+                          f"{', '.join(SUPPORTED_TASKS)}); export a sequence-classification model")
+    if not manifest.get("labels"):
+        raise BundleError(f"{manifest_path}: no labels; the app shows a label name per class")
+    inputs = [i.get("name") for i in manifest.get("inputs", [])]
+    if inputs != APP_INPUTS:
+        raise BundleError(f"{manifest_path}: the model takes {inputs}, the app passes {APP_INPUTS}")
+    pte_name = (manifest.get("artifacts") or {}).get("pte")
+    if not pte_name:
+        raise BundleError(f"{export_dir}: the export has no .pte; re-run the export with --backend pte or all")
+    vocab_name = (manifest.get("tokenizer") or {}).get("vocab")
+    if not vocab_name:
+        raise BundleError(f"{manifest_path}: no tokenizer vocabulary; export a model that ships its spiece.model")
+    files = []
+    for name in (pte_name, vocab_name):
+        path = export_dir / name
+        if not path.is_file():
+            raise BundleError(f"{path}: missing; the export directory is incomplete, re-run the export")
+        expected = (manifest.get("files") or {}).get(name, {}).get("sha256")
+        if expected and _sha256(path) != expected:
+            raise BundleError(f"{path}: sha256 differs from manifest.json; the file changed after export, re-run it")
+        files.append(path)
+    return manifest, files + [manifest_path]
+
+
+def bundle(export_dir: str | os.PathLike, android_dir: str | os.PathLike) -> Path:
+    """Fill `android_dir/app/src/main/assets/` from `export_dir`; returns the assets folder."""
+    export_dir, android_dir = Path(export_dir), Path(android_dir)
+    if not (android_dir / "app").is_dir():
+        raise BundleError(f"{android_dir}: no app/ folder; pass the android_demo project directory")
+    _, files = check_export(export_dir)
+    assets = android_dir / ASSETS
+    assets.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=assets.parent, prefix=".assets."))
+    try:
+        for f in files:
+            shutil.copy2(f.resolve(), staging / f.name)
+        old = assets.with_name(f".assets.old.{os.getpid()}")
+        if assets.exists():
+            assets.rename(old)
+        staging.rename(assets)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return assets
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m albert_edge.bundle", description=__doc__.splitlines()[0])
+    parser.add_argument("export_dir", help="a directory written by python -m albert_edge.export")
+    parser.add_argument("android_dir", help="the android_demo project directory")
+    args = parser.parse_args(argv)
+    try:
+        assets = bundle(args.export_dir, args.android_dir)
+    except BundleError as e:
+        sys.exit(f"error: {e}")
+    for f in sorted(assets.iterdir()):
+        print(f"{f.stat().st_size:>12,d}  {f}")
+
+
+if __name__ == "__main__":
+    main()
