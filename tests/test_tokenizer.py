@@ -1,6 +1,7 @@
 """albert_edge.tokenizer against the reference users run: transformers 5's AlbertTokenizer.from_pretrained(dir)."""
 
 import inspect
+import io
 import json
 import pickle
 import random
@@ -32,6 +33,17 @@ HARD_STRINGS = [
     "a▁b ▁ ▁▁ x▁",
     "\x1c\x00 control \x7f",
     "\u0301abc \u0301 e\u0301",
+    # What a SentencePiece character map (nmt_nfkc) changes: full-width forms, ligatures, enclosed and compatibility
+    # characters, NBSP and other spaces, zero-width characters, halfwidth kana, Hangul (NFKD'd to jamo), CR LF.
+    "ＡＢＣ１２３ ｈｅｌｌｏ， ｗｏｒｌｄ！",
+    "ﬁne ﬂow oﬀ ﬃ Ĳ",
+    "①②③ ⑩ ⑳ ㈠ ㈎ ⒜ ⓐ",
+    "a\u00a0b \u00a0 c\u202fd e\u2009f",
+    "㍻ ㎏ ™ ℃ … x² ½",
+    "\u200b zero\u200bwidth \ufeffbom soft\u00adhyphen",
+    "ｶﾀｶﾅ ﾊﾟﾝ",
+    "x\u0085y\u1680z\u2028w\r\nv",
+    "한국어 텍스트, 서울",
 ]
 
 
@@ -80,10 +92,34 @@ def small_dir(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session", params=["small", "bundled"])
+# Trained into the nmt_nfkc model below, so that Hangul syllables and these scripts are pieces of its vocabulary.
+NON_LATIN_LINES = ["한국어 텍스트는 서울에서 왔다", "한국어 문장 하나 더", "ελληνικά κείμενα", "русский текст здесь"] * 5
+
+
+@pytest.fixture(scope="session")
+def nfkc_dir(tmp_path_factory, small_dir) -> Path:
+    """A vocab-1000 model with SentencePiece's default nmt_nfkc character map and ALBERT's special ids (like
+    albert-base-v2's spiece.model), saved as a directory transformers can load."""
+    out = tmp_path_factory.mktemp("nfkc_tok")
+    lines = [line.lower() for line in (small_dir / "corpus.txt").read_text().splitlines()] + NON_LATIN_LINES
+    spm.set_random_generator_seed(0)
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, model_type="unigram", vocab_size=1000,
+        pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, pad_piece="<pad>", unk_piece="<unk>",
+        control_symbols=["[CLS]", "[SEP]", "[MASK]"], normalization_rule_name="nmt_nfkc", character_coverage=1.0,
+        num_threads=1, minloglevel=2,
+    )  # fmt: skip
+    (out / "spiece.model").write_bytes(model.getvalue())
+    return AlbertTokenizer(out / "spiece.model").save_pretrained(out)
+
+
+@pytest.fixture(scope="session", params=["small", "bundled", "nfkc"])
 def model_dir(request, small_dir) -> Path:
     if request.param == "small":
         return small_dir
+    if request.param == "nfkc":
+        return request.getfixturevalue("nfkc_dir")
     if not (T.BUNDLED_ASSETS / T.MODEL_FILE).is_file():
         pytest.skip("bundled tokenizer not trained yet")
     return T.BUNDLED_ASSETS
@@ -255,7 +291,8 @@ def test_truncation_matches_transformers(pair, strategy):
 
 def test_encode_words_alignment(pair):
     ours, hf = pair
-    words = ["EU", "rejects", "Zoë's", "1,000", "", "  ", "[MASK]", "well-known", "a b", "\u0301", "😀😀"]
+    words = ["EU", "rejects", "Zoë's", "1,000", "", "  ", "[MASK]", "well-known", "a b", "\u0301", "😀😀", "ＡＢＣ１２３",
+             "ﬁne", "x\u00a0y", "서울"]  # fmt: skip
     ids, word_index = ours.encode_words(words)
     assert ids == ours.encode(" ".join(words), add_special_tokens=False).input_ids
     ref = hf(words, is_split_into_words=True, add_special_tokens=False)
@@ -321,6 +358,8 @@ def test_save_pretrained_round_trip(small_dir, tmp_path, keep_accents):
 
 def test_export_vocab_schema(pair, tmp_path):
     ours, _ = pair
+    if ours.normalizer != "identity":
+        pytest.skip("export_vocab refuses character maps (test_export_vocab_refuses_a_character_map)")
     path = ours.export_vocab(tmp_path / "vocab.json")
     vocab = json.loads(path.read_text(encoding="utf-8"))
     assert list(vocab) == ["format", "normalizer", "special", "unk_score_penalty", "pieces"]
@@ -414,12 +453,71 @@ def test_bad_inputs_give_clear_errors(tmp_path, small_dir, capsys):
     assert not (tmp_path / "out" / "spiece.model").exists()
 
 
-def test_nfkc_model_is_refused(small_dir, tmp_path):
-    lines = (small_dir / "corpus.txt").read_text().splitlines()[:500]
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_prefix=str(tmp_path / "nfkc"), vocab_size=200,
-                                   minloglevel=2)  # fmt: skip
-    with pytest.raises(TokenizerError, match="nmt_nfkc"):
-        AlbertTokenizer(tmp_path / "nfkc.model")
+def test_nfkc_model_reads_its_normaliser(nfkc_dir, small_dir):
+    assert AlbertTokenizer.from_pretrained(nfkc_dir).normalizer == "nmt_nfkc"
+    assert AlbertTokenizer.from_pretrained(small_dir).normalizer == "identity"
+
+
+@pytest.mark.parametrize("keep_accents", [False, True])
+def test_character_map_matches_transformers_per_code_point(nfkc_dir, keep_accents):
+    """ALBERT's normalisation then the nmt_nfkc map, against transformers' normaliser (Hangul syllables included)."""
+    ours = AlbertTokenizer.from_pretrained(nfkc_dir)
+    hf = transformers.AlbertTokenizer.from_pretrained(str(nfkc_dir), keep_accents=keep_accents).backend_tokenizer
+    chars = [chr(cp) for lo, hi in CHECKED_BLOCKS for cp in range(lo, hi + 1) if not 0xD800 <= cp < 0xE000]
+    differ = [hex(ord(c)) for c in chars if _charsmapped(ours, c, keep_accents) != hf.normalizer.normalize_str(c)]
+    assert not differ
+
+
+def _charsmapped(tok: AlbertTokenizer, text: str, keep_accents: bool) -> str:
+    return tok._charsmap(T.normalize(text, strip_accents=not keep_accents))
+
+
+@pytest.mark.parametrize("keep_accents", [False, True])
+def test_character_map_clusters_match_transformers(nfkc_dir, keep_accents):
+    """Sequences: transformers maps a short grapheme cluster by its shortest key, longer ones code point by point."""
+    ours = AlbertTokenizer.from_pretrained(nfkc_dir)
+    hf = transformers.AlbertTokenizer.from_pretrained(str(nfkc_dir), keep_accents=keep_accents).backend_tokenizer
+    keys = [k for k in ours._charsmap.short_keys if any(lo <= ord(k[0]) <= hi for lo, hi in CHECKED_BLOCKS)]
+    marks = [chr(cp) for cp in range(0x300, 0x370)] + list("\u093e\u102b\u0e33\u200d\u200c\uff9e\r\n")
+    singles = [k for k in keys if len(k) == 1]
+    pool = singles + marks * 10 + [chr(cp) for cp in range(0x1100, 0x1200)] + list("aeAE ") * 40 + ["가", "ㄳ"] * 20
+    rng = random.Random(0)
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 10))) for _ in range(3000)]
+    # Every multi-code-point key, alone and with one more mark (the shortest key, not the longest, must win).
+    texts += [k + extra for k in keys if len(k) > 1 for extra in ("", rng.choice(marks))]
+    texts += ["e\u0301", "e\u0301\u0323", "Ａ\u0301", "ﬁ\u0301", "α\u0301\u0308", "\u00ad\u0301", "가ㄳ", "\r\n\u0301"]
+    differ = [ascii(t) for t in texts if _charsmapped(ours, t, keep_accents) != hf.normalizer.normalize_str(t)]
+    assert not differ, f"{len(differ)}/{len(texts)} differ, e.g. {differ[:5]}"
+
+
+def test_character_map_follows_transformers_where_sentencepiece_differs(nfkc_dir):
+    """The reference is transformers, not SentencePiece's own encoder (which recomposes NFKD'd Hangul into syllables
+    and matches the longest key, not the shortest)."""
+    ours = AlbertTokenizer.from_pretrained(nfkc_dir)
+    hf = transformers.AlbertTokenizer.from_pretrained(str(nfkc_dir))
+    sp = spm.SentencePieceProcessor(model_proto=ours.model_bytes)
+    korean = "한국어 텍스트는 서울에서 왔다"
+    assert ours.encode(korean).input_ids == hf(korean)["input_ids"]
+    assert ours.unk_id in hf(korean)["input_ids"]  # the jamo transformers keeps are not pieces
+    assert ours.unk_id not in sp.encode(T.normalize(korean))  # the syllables SentencePiece rebuilds are
+    kept = transformers.AlbertTokenizer.from_pretrained(str(nfkc_dir), keep_accents=True).backend_tokenizer.normalizer
+    plain = spm.SentencePieceNormalizer(model_proto=ours.model_bytes, add_dummy_prefix=False,
+                                        remove_extra_whitespaces=False, escape_whitespaces=False)  # fmt: skip
+    accented = "ａ\u0301"  # full-width a + combining acute: "a" in transformers, "á" in SentencePiece
+    assert _charsmapped(ours, accented, keep_accents=True) == kept.normalize_str(accented) == "a"
+    assert plain.normalize(accented) == "á"
+
+
+def test_export_vocab_refuses_a_character_map(nfkc_dir, tmp_path):
+    ours = AlbertTokenizer.from_pretrained(nfkc_dir)
+    with pytest.raises(TokenizerError, match="'nmt_nfkc' normaliser") as info:
+        ours.export_vocab(tmp_path / "vocab.json")
+    message = str(info.value)
+    assert "\n" not in message and "python -m albert_edge.tokenizer train" in message
+    with pytest.raises(SystemExit) as exit_info:
+        T.main(["export-vocab", "--model", str(nfkc_dir / "spiece.model"), "--out", str(tmp_path / "cli.json")])
+    assert str(exit_info.value) == f"error: {message}"
+    assert not list(tmp_path.iterdir())
 
 
 def test_export_vocab_cli(small_dir, tmp_path, capsys):
