@@ -337,14 +337,8 @@ class AlbertForQuestionAnswering(AlbertPreTrainedModel):
         self.init_weights()
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        sequence_output = self.albert(input_ids, attention_mask, token_type_ids)[0]
-        b = input_ids.shape[0]
-        # Row 0 of qa_outputs scores starts, row 1 ends. Two one-row linears instead of slicing a (B, T, 2) output:
-        # a slice of a dynamic-length tensor would leave the delegate.
-        w, bias = self.qa_outputs.weight, self.qa_outputs.bias
-        start = F.linear(sequence_output, w[0:1], bias[0:1]).view(b, -1)  # (B, T)
-        end = F.linear(sequence_output, w[1:2], bias[1:2]).view(b, -1)  # (B, T)
-        return start, end
+        logits = self.qa_outputs(self.albert(input_ids, attention_mask, token_type_ids)[0])  # (B, T, 2)
+        return logits[..., 0], logits[..., 1]  # start, end: (B, T) each; the two selects run after the delegate
 
 
 class AlbertForFeatureExtraction(AlbertModel):

@@ -1,0 +1,695 @@
+"""`python -m albert_edge.export`: an ALBERT checkpoint -> an XNNPACK `.pte` and an `.onnx`, verified against eager.
+
+    python -m albert_edge.export --int8 --out dist/sst2              # the bundled model, int8, both backends
+    python -m albert_edge.export --model path/to/hf_dir --task token-classification --backend onnx
+
+A straight line: load -> export (quantize) -> lower -> serialise -> verify -> manifest, all inside a temp directory
+next to `--out` that is renamed into place at the end, so a failed or interrupted run leaves nothing behind.
+
+Both artifacts take `input_ids`, `attention_mask` (and `token_type_ids` for question answering) as int64 arrays of
+shape (1, seq) for any seq in 1..max_seq_len: one artifact serves every length, no padding to the maximum.
+`manifest.json` describes inputs, outputs, labels, quantization, files (sha256) and the verification figures;
+`albert_edge.runtime.load(out_dir)` and the Android demo read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import hashlib
+import importlib.metadata
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from albert_edge.config import AlbertConfig
+from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
+from albert_edge.model import AlbertPreTrainedModel
+from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
+from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+
+FORMAT = "albert_edge.export/1"
+EXPORT_TASKS = ("sequence-classification", "token-classification", "question-answering", "masked-lm",
+                "feature-extraction")
+BACKENDS = ("pte", "onnx", "all")
+EMBEDDINGS = ("int8", "int4", "fp32")
+BUNDLED_MODEL = Path(__file__).resolve().with_name("assets")
+VERIFY_SENTENCES = Path(__file__).resolve().with_name("verify_sentences.txt")
+MANIFEST = "manifest.json"
+CALIBRATION_LIMIT = 256  # lines: activation ranges settle well before this on sentence-length text
+LABELLED_TASKS = ("sequence-classification", "token-classification")
+
+
+class ExportError(ValueError):
+    """Input the export cannot use, or an export that failed verification; the message says what to do."""
+
+
+@dataclass
+class Example:
+    """One verification input at its own length; `label` only for labelled sequence-classification data."""
+
+    inputs: dict[str, np.ndarray]
+    label: int | None = None
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    manifest: dict[str, Any]
+    seconds: float
+
+
+# -- input checks (all before anything is written) ---------------------------------------------------------------
+def _read_text_lines(path: Path, what: str, comments: bool = False) -> list[str]:
+    """Non-blank lines, stripped; with `comments`, lines starting with # are skipped too (the built-in file)."""
+    if not path.is_file():
+        raise ExportError(f"{what} file {path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ExportError(f"{what} file {path}: not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not (comments and line.startswith("#"))]
+
+
+def read_calibration(path: str | os.PathLike) -> list[str]:
+    lines = _read_text_lines(Path(path), "calibration")
+    if not lines:
+        raise ExportError(f"calibration file {path} has no text lines; give it real sentences, one per line")
+    return lines[:CALIBRATION_LIMIT]
+
+
+def read_eval_data(path: str | os.PathLike, config: AlbertConfig, task: str) -> tuple[list[str], list[int] | None]:
+    """Sentences and (for sequence classification) label ids from a `sentence<TAB>label` TSV, header optional."""
+    path = Path(path)
+    lines = _read_text_lines(path, "eval data")
+    rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if rows and rows[0][-1].strip().lower() in ("label", "labels") and rows[0][0].strip().lower() in (
+            "sentence", "text"):
+        rows = rows[1:]
+    if not rows:
+        raise ExportError(f"eval data {path} has no rows; expected `sentence<TAB>label` lines")
+    if task != "sequence-classification":
+        return [row[0] for row in rows], None
+    sentences, labels = [], []
+    for number, row in enumerate(rows, 1):
+        if len(row) < 2:
+            raise ExportError(f"eval data {path} row {number}: expected `sentence<TAB>label`, got {row[0][:40]!r}")
+        label = row[-1].strip()
+        if label.lstrip("-").isdigit() and int(label) in config.id2label:
+            labels.append(int(label))
+        elif label in (config.label2id or {}):
+            labels.append(config.label2id[label])
+        else:
+            raise ExportError(f"eval data {path} row {number}: label {label!r} is not one of the model's labels "
+                              f"{config.id2label}")
+        sentences.append(row[0])
+    return sentences, labels
+
+
+def default_name(model: str | os.PathLike | None) -> str:
+    if model is None:
+        return "edge"
+    stem = Path(str(model).rstrip("/")).name.lower()
+    stem = re.sub(r"^albert[-_]?", "", stem)
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "model"
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise ExportError(f"--out {out} is a file; pass a directory path")
+        if any(out.iterdir()) and not force:
+            raise ExportError(f"--out {out} exists and is not empty; pass --force to replace it")
+    parent = out.parent if out.parent != Path("") else Path(".")
+    existing = parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ExportError(f"--out {out}: {existing} is not a writable directory; pass --out somewhere writable")
+
+
+# -- tokenised inputs ------------------------------------------------------------------------------------------------
+def _encode(tokenizer: AlbertTokenizer, text: str, pair: str | None, max_seq_len: int,
+            input_names: Sequence[str]) -> dict[str, np.ndarray]:
+    enc = tokenizer.encode(text, pair, max_length=max_seq_len)
+    return {name: np.asarray([getattr(enc, name)], dtype=np.int64) for name in input_names}
+
+
+def _random_inputs(rng: np.random.Generator, length: int, vocab_size: int,
+                   input_names: Sequence[str]) -> dict[str, np.ndarray]:
+    ids = rng.integers(5, vocab_size, size=(1, length), dtype=np.int64)
+    ids[0, 0] = 2  # [CLS], as every tokenised input starts
+    arrays = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    return {name: arrays[name] for name in input_names}
+
+
+def build_examples(texts: Sequence[str], labels: Sequence[int] | None, tokenizer: AlbertTokenizer | None,
+                   config: AlbertConfig, task: str, max_seq_len: int, input_names: Sequence[str]) -> list[Example]:
+    """Each text encoded at its own length. Question answering pairs each text with the next one (question,
+    context); without a tokenizer, random ids with the texts' word counts stand in (no text can be encoded)."""
+    examples = []
+    rng = np.random.default_rng(0)
+    for i, text in enumerate(texts):
+        label = labels[i] if labels is not None else None
+        if tokenizer is None:
+            length = min(max_seq_len, max(1, len(text.split()) + 2))
+            examples.append(Example(_random_inputs(rng, length, config.vocab_size, input_names), label))
+            continue
+        pair = texts[(i + 1) % len(texts)] if task == "question-answering" else None
+        examples.append(Example(_encode(tokenizer, text, pair, max_seq_len, input_names), label))
+    return examples
+
+
+# -- export steps ----------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Silence the exporters' advisory chatter (torchvision ops absent, ORT's 'consider pre-processing', pytree
+    deprecations) so the progress bars and the summary stay readable."""
+    loggers = [logging.getLogger(), logging.getLogger("torch.onnx"), logging.getLogger("torch.export")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            # Raised once per node while ExecuTorch deep-copies graphs: pytree deprecations inside torch itself.
+            warnings.filterwarnings("ignore", category=FutureWarning, message=".*LeafSpec.*")
+            warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def model_input_names(task: str) -> list[str]:
+    """The exported inputs, in forward order: token types only where pairs matter (question answering)."""
+    return ["input_ids", "attention_mask"] + (["token_type_ids"] if task == "question-answering" else [])
+
+
+def example_inputs(config: AlbertConfig, input_names: Sequence[str], max_seq_len: int) -> tuple[torch.Tensor, ...]:
+    # Neither 1 (torch.export specialises size-1 dims) nor max: a length strictly inside the range.
+    length = min(8, max_seq_len)
+    ids = torch.randint(5, config.vocab_size, (1, length))
+    arrays = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
+    return tuple(arrays[name] for name in input_names)
+
+
+def seq_dynamic_shapes(input_names: Sequence[str], max_seq_len: int) -> tuple[dict[int, Any], ...]:
+    seq = torch.export.Dim("seq", min=1, max=max_seq_len)
+    return tuple({1: seq} for _ in input_names)
+
+
+def delegation_summary(edge_program_manager) -> dict[str, Any]:
+    """Partitions and per-op node counts of a lowered program (ExecuTorch's `get_delegation_info`)."""
+    from executorch.devtools.backend_debug import get_delegation_info
+
+    info = get_delegation_info(edge_program_manager.exported_program().graph_module)
+    frame = info.get_operator_delegation_dataframe()
+    frame = frame[frame.op_type != "Total"]
+    non_delegated = {row.op_type: int(row.occurrences_in_non_delegated_graphs) for row in frame.itertuples()
+                     if row.occurrences_in_non_delegated_graphs}
+    return {
+        "partitions": int(info.num_delegated_subgraphs),
+        "delegated_nodes": int(info.num_delegated_nodes),
+        "non_delegated_nodes": int(info.num_non_delegated_nodes),
+        "non_delegated_ops": non_delegated,
+    }
+
+
+def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
+               recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
+    """torch.export (quantized by `recipe` if given) -> XNNPACK -> .pte at `path`; returns the delegation summary."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    from quantize.xnnpack import executorch_config, register_quantized_kernels
+
+    register_quantized_kernels()
+    args = example_inputs(model.config, input_names, max_seq_len)
+    shapes = seq_dynamic_shapes(input_names, max_seq_len)
+    _step(bar, "pte: export" + (" + quantize" if recipe else ""))
+    with torch.no_grad(), _quiet_logs():
+        if recipe is None:
+            program = torch.export.export(model, args, dynamic_shapes=shapes)
+        else:
+            batches = [tuple(torch.from_numpy(e.inputs[n]) for n in input_names) for e in calibration]
+            program = recipe.quantize(model, args, shapes, batches,
+                                      progress=lambda it: tqdm(it, desc="calibrating", total=len(batches),
+                                                               leave=False, disable=bar is None or bar.disable))
+        _step(bar, "pte: lower to XNNPACK")
+        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        delegation = delegation_summary(edge)
+        _step(bar, "pte: serialise")
+        buffer = edge.to_executorch(executorch_config()).buffer
+    path.write_bytes(buffer)
+    return delegation
+
+
+def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
+                recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> None:
+    """torch.onnx.export (dynamo, dynamic seq axis) -> optionally ORT int8 -> one .onnx file at `path`."""
+    import onnx
+
+    from quantize.onnx import strip_debug_metadata
+
+    args = example_inputs(model.config, input_names, max_seq_len)
+    _step(bar, "onnx: export")
+    float_path = path.with_name(f".{path.stem}.float.onnx")
+    try:
+        with torch.no_grad(), _quiet_logs():
+            program = torch.onnx.export(model, args, input_names=list(input_names),
+                                        output_names=list(model.output_names),
+                                        dynamic_shapes=seq_dynamic_shapes(input_names, max_seq_len), dynamo=True,
+                                        verbose=False)
+            program.save(str(float_path))
+        if recipe is None:
+            float_model = onnx.load(str(float_path))
+            strip_debug_metadata(float_model)
+            onnx.save(float_model, str(path))
+            return
+        _step(bar, "onnx: quantize")
+        with _quiet_logs():
+            recipe.quantize(float_path, path, [e.inputs for e in calibration] or None)
+    finally:
+        float_path.unlink(missing_ok=True)
+        float_path.with_name(float_path.name + ".data").unlink(missing_ok=True)
+
+
+def _step(bar: tqdm | None, what: str) -> None:
+    """Mark the running step done (if any) and name the next one."""
+    if bar is None:
+        return
+    if getattr(bar, "postfix", None):  # a disabled bar has none
+        bar.update(1)
+    bar.set_postfix_str(what)
+
+
+# -- verification ----------------------------------------------------------------------------------------------------
+def compute_error(reference: np.ndarray, actual: np.ndarray) -> float:
+    """SNR in dB, torchao's `compute_error` convention: 20 * log10(||ref|| / ||ref - actual||)."""
+    noise = float(np.linalg.norm(reference - actual))
+    signal = float(np.linalg.norm(reference))
+    if noise == 0.0:
+        return math.inf
+    return 20.0 * math.log10(signal / noise) if signal else -math.inf
+
+
+def _top1(task: str, outputs: Sequence[np.ndarray]) -> np.ndarray | None:
+    """The predictions agreement is counted over: one per sentence, token, or QA start/end."""
+    if task == "feature-extraction":
+        return None
+    if task == "question-answering":
+        return np.concatenate([o.reshape(-1, o.shape[-1]).argmax(-1) for o in outputs])
+    return outputs[0].reshape(-1, outputs[0].shape[-1]).argmax(-1)
+
+
+def verify_artifacts(model: AlbertPreTrainedModel, artifacts: dict[str, Path], examples: Sequence[Example], task: str,
+           threads: int | None, input_names: Sequence[str], progress: bool = True) -> dict[str, dict[str, Any]]:
+    """Run every artifact on every example at its own length and compare with the fp32 eager model.
+
+    `threads` applies to the eager reference and to both runtimes."""
+    from albert_edge import runtime
+
+    references = []
+    torch_threads = torch.get_num_threads()
+    try:
+        if threads is not None:
+            torch.set_num_threads(threads)
+        with torch.no_grad():
+            for example in tqdm(examples, desc="verify: eager", leave=False, disable=not progress):
+                out = model(*(torch.from_numpy(example.inputs[n]) for n in input_names))
+                references.append([o.numpy() for o in (out if isinstance(out, tuple) else (out,))])
+    finally:
+        torch.set_num_threads(torch_threads)
+    results: dict[str, dict[str, Any]] = {}
+    labelled = [e.label is not None for e in examples]
+    if all(labelled) and examples:
+        gold = np.array([e.label for e in examples])
+        results["eager"] = {"accuracy": float(np.mean([_top1(task, r)[0] for r in references] == gold))}
+    for backend, path in artifacts.items():
+        runner = runtime.load(path, threads=threads)
+        diffs, ref_flat, act_flat, agree, total, correct, seconds = [], [], [], 0, 0, 0, 0.0
+        try:
+            for example, reference in tqdm(list(zip(examples, references)), desc=f"verify: {backend}",
+                                           leave=False, disable=not progress):
+                started = time.perf_counter()
+                actual = runner.run(example.inputs)
+                seconds += time.perf_counter() - started
+                for r, a in zip(reference, actual):
+                    if r.shape != a.shape:
+                        raise ExportError(f"{path.name}: output shape {a.shape} differs from eager {r.shape}")
+                    diffs.append(float(np.abs(r - a).max()))
+                    ref_flat.append(r.ravel())
+                    act_flat.append(a.ravel())
+                want, got = _top1(task, reference), _top1(task, actual)
+                if want is not None:
+                    agree += int((want == got).sum())
+                    total += want.size
+                if example.label is not None:
+                    correct += int(got[0] == example.label)
+        finally:
+            runner.close()
+        results[backend] = {
+            "max_abs_diff": max(diffs),
+            "snr_db": round(compute_error(np.concatenate(ref_flat), np.concatenate(act_flat)), 2),
+            "top1_agreement": agree / total if total else None,
+            "predictions": total,
+            "accuracy": correct / len(examples) if all(labelled) and examples else None,
+            "mean_ms": round(1000 * seconds / len(examples), 2),
+        }
+    return results
+
+
+# -- manifest --------------------------------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str | None:
+    for name in (package, package.replace("_", "-")):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(name)
+    return None
+
+
+def _io_spec(model: AlbertPreTrainedModel, input_names: Sequence[str], max_seq_len: int) -> tuple[list, list]:
+    config = model.config
+    inputs = [{"name": n, "dtype": "int64", "shape": [1, "seq"], "seq_range": [1, max_seq_len]} for n in input_names]
+    shapes = {
+        "sequence-classification": [[1, config.num_labels]],
+        "token-classification": [[1, "seq", config.num_labels]],
+        "question-answering": [[1, "seq"], [1, "seq"]],
+        "masked-lm": [[1, "seq", config.vocab_size]],
+        "feature-extraction": [[1, "seq", config.hidden_size]],
+    }[model.task]
+    outputs = [{"name": n, "dtype": "float32", "shape": s} for n, s in zip(model.output_names, shapes)]
+    return inputs, outputs
+
+
+# -- the export ------------------------------------------------------------------------------------------------------
+def export(
+    model: str | os.PathLike | None = None,
+    *,
+    task: str | None = None,
+    int8: bool = False,
+    max_seq_len: int = 128,
+    backend: str = "all",
+    out: str | os.PathLike | None = None,
+    threads: int | None = None,
+    calibration: str | os.PathLike | None = None,
+    verify: bool = True,
+    min_agreement: float = 0.99,
+    eval_data: str | os.PathLike | None = None,
+    force: bool = False,
+    embedding: str = "int8",
+    name: str | None = None,
+    progress: bool = True,
+) -> ExportResult:
+    """Export `model` (an HF-format ALBERT dir or hub id; default: the bundled model) and return what was written.
+
+    Raises ExportError for input it cannot use (nothing is written) and when verification agreement falls below
+    `min_agreement` (the output directory is not created).
+    """
+    started = time.perf_counter()
+    # 1. Check everything cheap before loading anything.
+    if backend not in BACKENDS:
+        raise ExportError(f"--backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if task is not None and task not in EXPORT_TASKS:
+        raise ExportError(f"unknown task {task!r}; choose one of {', '.join(EXPORT_TASKS)}")
+    if embedding not in EMBEDDINGS:
+        raise ExportError(f"--embedding {embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
+    if max_seq_len < 2:
+        raise ExportError(f"--max-seq-len must be at least 2, got {max_seq_len}")
+    if not 0.0 <= min_agreement <= 1.0:
+        raise ExportError(f"--min-agreement must be in [0, 1], got {min_agreement}")
+    if threads is not None and threads < 1:
+        raise ExportError(f"--threads must be at least 1, got {threads}")
+    if calibration is not None and not int8:
+        raise ExportError("--calibration sets static int8 quantization; add --int8")
+    calibration_lines = read_calibration(calibration) if calibration is not None else None
+    if model is None and not (BUNDLED_MODEL / "config.json").is_file():
+        raise ExportError("no bundled model in this install (albert_edge/assets/config.json is missing); "
+                          "pass --model PATH_OR_HUB_ID")
+    source = BUNDLED_MODEL if model is None else model
+    try:
+        config = load_config(resolve(source))
+    except HubError as e:
+        raise ExportError(str(e)) from None
+    task = task or task_of(config)
+    if task not in EXPORT_TASKS:
+        raise ExportError(f"the checkpoint is a {task} model, which is not exportable; pass --task with one of "
+                          f"{', '.join(EXPORT_TASKS)}")
+    if max_seq_len > config.max_position_embeddings:
+        raise ExportError(f"--max-seq-len {max_seq_len} exceeds the model's max_position_embeddings "
+                          f"({config.max_position_embeddings}); pass at most {config.max_position_embeddings}")
+    name = name or default_name(model)
+    precision = "int8" if int8 else "fp32"
+    out = Path(out) if out is not None else Path(f"albert_{name}_{precision}")
+    _check_out(out, force)
+    eval_texts, eval_labels = (read_eval_data(eval_data, config, task) if eval_data is not None else (None, None))
+
+    # 2. Load.
+    try:
+        net = from_pretrained(source, task)
+        tokenizer_dir = load_tokenizer_files(source)
+        tokenizer = AlbertTokenizer.from_pretrained(tokenizer_dir) if tokenizer_dir else None
+    except (HubError, TokenizerError) as e:
+        raise ExportError(str(e)) from None
+    if tokenizer is not None and tokenizer.vocab_size > config.vocab_size:
+        raise ExportError(f"spiece.model has {tokenizer.vocab_size} pieces but the model's vocab_size is "
+                          f"{config.vocab_size}; they do not belong together")
+    input_names = model_input_names(task)
+
+    xnnpack_recipe = onnx_recipe = None
+    if int8:
+        from quantize.onnx import OnnxInt8Recipe
+        from quantize.xnnpack import XnnpackInt8Recipe
+
+        linear = "static" if calibration_lines else "dynamic"
+        xnnpack_recipe = XnnpackInt8Recipe(linear=linear, embedding=embedding)
+        # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4.
+        onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8")
+    calibration_examples = (build_examples(calibration_lines, None, tokenizer, config, task, max_seq_len, input_names)
+                            if calibration_lines else [])
+    if eval_texts is not None:
+        verify_source, verify_texts = f"eval data {Path(eval_data).name}", eval_texts
+    else:
+        verify_source = f"built-in {VERIFY_SENTENCES.name}"
+        verify_texts = _read_text_lines(VERIFY_SENTENCES, "built-in", comments=True)
+        eval_labels = None
+    verify_tokenizer = tokenizer
+    if tokenizer is None:
+        # No spiece.model in the checkpoint: the bundled tokenizer still turns the real sentences into realistic id
+        # sequences (when its ids fit the model's vocabulary). Only verification uses it; nothing of it is shipped.
+        bundled = AlbertTokenizer.from_pretrained(BUNDLED_TOKENIZER)
+        if bundled.vocab_size <= config.vocab_size:
+            verify_tokenizer = bundled
+            verify_source += " (ids from the bundled tokenizer: the checkpoint ships no spiece.model)"
+        else:
+            verify_source += " (random token ids: the checkpoint ships no spiece.model)"
+    examples = build_examples(verify_texts, eval_labels, verify_tokenizer, config, task, max_seq_len, input_names)
+
+    # 3. Build everything in a temp dir beside the target; rename it into place only when all of it succeeded.
+    pte_name = f"albert_{name}_xnnpack_{precision}.pte" if backend in ("pte", "all") else None
+    onnx_name = f"albert_{name}_{precision}.onnx" if backend in ("onnx", "all") else None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    except OSError as e:
+        raise ExportError(f"--out {out}: cannot create a directory there ({e.strerror}); "
+                          "pass a writable path") from None
+    steps = (3 if pte_name else 0) + ((2 if int8 else 1) if onnx_name else 0) + 2 + int(verify)
+    bar = tqdm(total=steps, desc=f"export {name} {precision}", unit="step", disable=not progress)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; once renamed it is an ordinary directory
+        delegation = None
+        artifacts: dict[str, Path] = {}
+        if pte_name:
+            delegation = export_pte(net, staging / pte_name, input_names=input_names, max_seq_len=max_seq_len,
+                                    recipe=xnnpack_recipe, calibration=calibration_examples, bar=bar)
+            os.symlink(pte_name, staging / "model.pte")
+            artifacts["pte"] = staging / pte_name
+        if onnx_name:
+            export_onnx(net, staging / onnx_name, input_names=input_names, max_seq_len=max_seq_len,
+                        recipe=onnx_recipe, calibration=calibration_examples, bar=bar)
+            os.symlink(onnx_name, staging / "model.onnx")
+            artifacts["onnx"] = staging / onnx_name
+        _step(bar, "tokenizer files")
+        tokenizer_entry = None
+        if tokenizer is not None:
+            tokenizer.save_pretrained(staging)
+            # A tokenizer with SentencePiece's compiled normaliser (e.g. original albert-base-v2) runs in Python
+            # but has no device vocabulary; the manifest says so and the Android bundler refuses it.
+            device_vocab = tokenizer.normalizer == "identity"
+            if device_vocab:
+                tokenizer.export_vocab(staging / "vocab.json")
+            tokenizer_entry = {"vocab": "vocab.json" if device_vocab else None, "spiece_model": "spiece.model",
+                               "config": "tokenizer_config.json", "do_lower_case": tokenizer.do_lower_case,
+                               "normalizer": tokenizer.normalizer}
+        verification = None
+        if verify:
+            _step(bar, "verify")
+            figures = verify_artifacts(net, artifacts, examples, task, threads, input_names, progress)
+            verification = {**figures, "sentences": len(examples), "source": verify_source, "threads": threads}
+            _check_agreement(figures, min_agreement, artifacts, int8)
+        _step(bar, "manifest")
+        inputs, outputs = _io_spec(net, input_names, max_seq_len)
+        quantization = None
+        if int8:
+            pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
+            quantization = {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"],
+                            "embedding": pte_q["embedding"], "pte": pte_q if pte_name else None,
+                            "onnx": onnx_q if onnx_name else None,
+                            "calibration_lines": len(calibration_examples) or None}
+        files = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+                 for p in sorted(staging.iterdir()) if p.is_file() and not p.is_symlink()}
+        manifest = {
+            "format": FORMAT,
+            "name": name,
+            "task": task,
+            "max_seq_len": max_seq_len,
+            "config": config.to_dict(),
+            "labels": ({str(k): v for k, v in config.id2label.items()} if task in LABELLED_TASKS else None),
+            "inputs": inputs,
+            "outputs": outputs,
+            "quantization": quantization,
+            "artifacts": {"pte": pte_name, "onnx": onnx_name},
+            "links": {link: target for link, target in (("model.pte", pte_name), ("model.onnx", onnx_name))
+                      if target},
+            "files": files,
+            "tokenizer": tokenizer_entry,
+            "delegation": delegation,
+            "parameters": sum(p.numel() for p in net.parameters()),
+            "source_model": str(model) if model is not None else "bundled",
+            "versions": {pkg: _version(pkg) for pkg in ("torch", "executorch", "torchao", "onnx", "onnxruntime",
+                                                        "albert_edge")},
+            "verification": verification,
+        }
+        # No temp+rename here: the whole staging directory is the unit that appears atomically.
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _replace_dir(staging, out)
+        _step(bar, "done")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        bar.close()
+    return ExportResult(out, manifest, time.perf_counter() - started)
+
+
+def _check_agreement(figures: dict[str, dict[str, Any]], min_agreement: float, artifacts: dict[str, Path],
+                     int8: bool) -> None:
+    for backend, path in artifacts.items():
+        agreement = figures[backend]["top1_agreement"]
+        if agreement is not None and agreement < min_agreement:
+            advice = ("try --embedding fp32, verify on your own data (--eval-data), or lower --min-agreement"
+                      if int8 else "an fp32 artifact should agree exactly: please report this as a bug")
+            raise ExportError(
+                f"{path.name}: top-1 agreement with the fp32 model is {agreement:.4f} < --min-agreement "
+                f"{min_agreement} (SNR {figures[backend]['snr_db']} dB); nothing was written; {advice}")
+
+
+def _replace_dir(staging: Path, out: Path) -> None:
+    """Move `staging` to `out`; an existing `out` (only with --force) is swapped out first and then deleted."""
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        os.replace(out, old / out.name)
+        os.replace(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, out)
+
+
+# -- summary and CLI -------------------------------------------------------------------------------------------------
+def summary(result: ExportResult) -> str:
+    m = result.manifest
+    lines = [f"wrote {result.out}/ in {result.seconds:.0f}s: {m['name']} ({m['task']}, "
+             f"{'int8' if m['quantization'] else 'fp32'}, seq 1..{m['max_seq_len']}, {m['parameters']:,} parameters)"]
+    for file, info in m["files"].items():
+        lines.append(f"  {info['bytes'] / 1e6:9.2f} MB  {file}")
+    for link, target in m["links"].items():
+        lines.append(f"  {'':>12}  {link} -> {target}")
+    if m["delegation"]:
+        d = m["delegation"]
+        lines.append(f"  xnnpack: {d['partitions']} partition(s), {d['delegated_nodes']} delegated nodes, "
+                     f"{d['non_delegated_nodes']} not delegated {d['non_delegated_ops']}")
+    v = m["verification"]
+    if v:
+        lines.append(f"  verified on {v['sentences']} inputs from {v['source']} against fp32 eager:")
+        for backend in ("pte", "onnx"):
+            if backend in v:
+                r = v[backend]
+                agreement = "n/a" if r["top1_agreement"] is None else f"{100 * r['top1_agreement']:.2f}%"
+                accuracy = "" if r["accuracy"] is None else (
+                    f"  accuracy {100 * r['accuracy']:.2f}% (eager {100 * v['eager']['accuracy']:.2f}%)")
+                lines.append(f"    {backend:4s} top-1 agreement {agreement}  SNR {r['snr_db']} dB  max|diff| "
+                             f"{r['max_abs_diff']:.2e}  {r['mean_ms']} ms/input{accuracy}")
+    else:
+        lines.append("  not verified (--no-verify)")
+    return "\n".join(lines)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m albert_edge.export", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, metavar="PATH_OR_HUB_ID",
+                        help="HF-format ALBERT directory or hub id (default: the bundled model)")
+    parser.add_argument("--task", choices=EXPORT_TASKS, default=None, help="default: the checkpoint's own")
+    parser.add_argument("--int8", action="store_true", help="int8 weights (default: fp32)")
+    parser.add_argument("--max-seq-len", type=int, default=128, help="longest input the artifacts accept")
+    parser.add_argument("--backend", choices=BACKENDS, default="all")
+    parser.add_argument("--out", default=None, metavar="DIR", help="default: ./albert_<name>_<fp32|int8>")
+    parser.add_argument("--threads", type=int, default=None, help="threads for verification runs")
+    parser.add_argument("--calibration", default=None, metavar="FILE",
+                        help="UTF-8 text, one sentence per line: static int8 calibrated on it (with --int8)")
+    parser.add_argument("--no-verify", action="store_true", help="skip running the artifacts against eager")
+    parser.add_argument("--min-agreement", type=float, default=0.99,
+                        help="fail when an artifact's top-1 agreement with fp32 eager is below this")
+    parser.add_argument("--eval-data", default=None, metavar="FILE",
+                        help="labelled `sentence<TAB>label` TSV to verify on (and report accuracy)")
+    parser.add_argument("--embedding", choices=EMBEDDINGS, default="int8",
+                        help="word-embedding table with --int8 (int4 applies to the .pte; ONNX keeps int8)")
+    parser.add_argument("--name", default=None, help="name in the file names (default: from the model directory)")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    args = parser.parse_args(argv)
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so the staging directory is removed either way.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        result = export(args.model, task=args.task, int8=args.int8, max_seq_len=args.max_seq_len,
+                        backend=args.backend, out=args.out, threads=args.threads, calibration=args.calibration,
+                        verify=not args.no_verify, min_agreement=args.min_agreement,
+                        eval_data=args.eval_data, force=args.force, embedding=args.embedding, name=args.name)
+    except ExportError as e:
+        sys.exit(f"error: {e}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted; nothing was written")
+    print(summary(result))
+
+
+if __name__ == "__main__":
+    main()

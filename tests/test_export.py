@@ -1,0 +1,347 @@
+"""`python -m albert_edge.export` end to end on a random-weight `transformers` checkpoint: files, manifest,
+delegation, outputs against transformers at two lengths from one artifact, and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from albert_edge import export as export_module
+from albert_edge import runtime
+from albert_edge.export import ExportError, export, main
+from albert_edge.tokenizer import AlbertTokenizer
+
+transformers = pytest.importorskip("transformers")
+
+BUNDLED_SPIECE = Path(export_module.__file__).resolve().with_name("assets") / "spiece.model"
+MAX_LEN = 32
+OUTSIDE_OK = {"aten_embedding_default", "torchao_dequantize_affine_default", "aten_slice_copy_tensor",
+              "aten_select_copy_int", "dim_order_ops__to_dim_order_copy_default", "getitem", "sym_size"}
+MANIFEST_KEYS = {"format", "name", "task", "max_seq_len", "config", "labels", "inputs", "outputs", "quantization",
+                 "artifacts", "files", "tokenizer", "versions", "verification"}
+LABELS = {0: "negative", 1: "positive"}
+
+
+def hf_config(**overrides):
+    # vocab 16000 covers the bundled tokenizer's ids; 2 applications of one shared layer.
+    kwargs = dict(vocab_size=16000, embedding_size=16, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=37, max_position_embeddings=64, hidden_act="gelu_new", id2label=LABELS,
+                  label2id={v: k for k, v in LABELS.items()})
+    return transformers.AlbertConfig(**{**kwargs, **overrides})
+
+
+def save_hf(directory: Path, cls=None, **overrides) -> Path:
+    if not BUNDLED_SPIECE.is_file():
+        pytest.skip("bundled tokenizer albert_edge/assets/spiece.model not found")
+    torch.manual_seed(0)
+    model = (cls or transformers.AlbertForSequenceClassification)(hf_config(**overrides)).eval()
+    model.save_pretrained(directory)
+    shutil.copy(BUNDLED_SPIECE, directory / "spiece.model")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def hf_dir(tmp_path_factory) -> Path:
+    return save_hf(tmp_path_factory.mktemp("hf") / "albert-tiny-sst")
+
+
+@pytest.fixture(scope="module")
+def hf_model(hf_dir):
+    return transformers.AlbertForSequenceClassification.from_pretrained(hf_dir).eval()
+
+
+@pytest.fixture(scope="module")
+def eval_tsv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("eval") / "eval.tsv"
+    rows = ["sentence\tlabel", "a gripping , funny film .\t1", "dull and far too long .\tnegative",
+            "the best thing about it is the music .\tpositive", "i wanted my money back .\t0"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def exports(hf_dir, eval_tsv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("exports")
+    int8 = export(hf_dir, int8=True, max_seq_len=MAX_LEN, out=out / "int8", threads=1, progress=False)
+    fp32 = export(hf_dir, max_seq_len=MAX_LEN, out=out / "fp32", eval_data=eval_tsv, progress=False)
+    return {"int8": int8, "fp32": fp32}
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+
+
+# -- a good export ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_export_writes_artifacts_links_and_tokenizer(exports, precision):
+    result = exports[precision]
+    out = result.out
+    pte, onnx_file = f"albert_tiny-sst_xnnpack_{precision}.pte", f"albert_tiny-sst_{precision}.onnx"
+    assert {p.name for p in out.iterdir()} == {pte, onnx_file, "model.pte", "model.onnx", "spiece.model",
+                                              "vocab.json", "tokenizer_config.json", "manifest.json"}
+    assert os.readlink(out / "model.pte") == pte and os.readlink(out / "model.onnx") == onnx_file
+    assert (out / "spiece.model").read_bytes() == BUNDLED_SPIECE.read_bytes()
+    vocab = json.loads((out / "vocab.json").read_text(encoding="utf-8"))
+    assert len(vocab["pieces"]) == AlbertTokenizer(BUNDLED_SPIECE).vocab_size
+    assert leftovers(out.parent) == []
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_manifest_keys_and_hashes(exports, hf_dir, precision):
+    result = exports[precision]
+    manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest == result.manifest
+    assert MANIFEST_KEYS <= set(manifest)
+    assert manifest["format"] == "albert_edge.export/1"
+    assert manifest["task"] == "sequence-classification" and manifest["max_seq_len"] == MAX_LEN
+    assert manifest["labels"] == {"0": "negative", "1": "positive"}
+    assert manifest["config"]["hidden_size"] == 32
+    assert manifest["inputs"] == [
+        {"name": "input_ids", "dtype": "int64", "shape": [1, "seq"], "seq_range": [1, MAX_LEN]},
+        {"name": "attention_mask", "dtype": "int64", "shape": [1, "seq"], "seq_range": [1, MAX_LEN]},
+    ]
+    assert manifest["outputs"] == [{"name": "logits", "dtype": "float32", "shape": [1, 2]}]
+    assert manifest["tokenizer"]["vocab"] == "vocab.json" and manifest["tokenizer"]["spiece_model"] == "spiece.model"
+    assert manifest["tokenizer"]["do_lower_case"] is True
+    for file, info in manifest["files"].items():
+        data = (result.out / file).read_bytes()
+        assert info == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, file
+    assert set(manifest["files"]) == {p.name for p in result.out.iterdir()} - {"manifest.json", "model.pte",
+                                                                               "model.onnx"}
+    assert set(manifest["artifacts"].values()) <= set(manifest["files"])
+    assert {"torch", "executorch", "torchao", "onnx", "onnxruntime", "albert_edge"} <= set(manifest["versions"])
+    assert manifest["versions"]["torch"] == importlib.metadata.version("torch")
+    if precision == "int8":
+        assert manifest["quantization"]["scheme"] == "int8-dynamic"
+        assert "per-row" in manifest["quantization"]["embedding"]
+    else:
+        assert manifest["quantization"] is None
+
+
+def test_full_delegation(exports):
+    for result in exports.values():
+        delegation = result.manifest["delegation"]
+        assert delegation["partitions"] <= 2
+        assert set(delegation["non_delegated_ops"]) <= OUTSIDE_OK, delegation
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+@pytest.mark.parametrize("backend", ["pte", "onnx"])
+def test_artifact_matches_transformers_at_two_lengths(exports, hf_model, precision, backend):
+    tokenizer = AlbertTokenizer(BUNDLED_SPIECE)
+    runner = runtime.load(exports[precision].out, backend=backend)
+    texts = ["Short one.", " ".join(["a long and winding sentence about nothing in particular"] * 6)]
+    lengths = []
+    for text in texts:
+        enc = tokenizer.encode(text, max_length=MAX_LEN)
+        ids, mask = np.array([enc.input_ids]), np.array([enc.attention_mask])
+        lengths.append(ids.shape[1])
+        got = runner.run(input_ids=ids, attention_mask=mask)[0]
+        with torch.no_grad():
+            want = hf_model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits.numpy()
+        if precision == "fp32":
+            np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+        else:
+            snr = export_module.compute_error(want, got)
+            assert snr > 25, snr
+    assert lengths[0] < 8 and lengths[1] == MAX_LEN  # both from one artifact, neither padded
+
+
+def test_length_one_runs(exports, hf_model):
+    for backend in ("pte", "onnx"):
+        runner = runtime.load(exports["fp32"].out, backend=backend)
+        got = runner.run(input_ids=np.array([[2]]), attention_mask=np.array([[1]]))[0]
+        with torch.no_grad():
+            want = hf_model(input_ids=torch.tensor([[2]])).logits.numpy()
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
+def test_verification_figures(exports):
+    int8 = exports["int8"].manifest["verification"]
+    assert int8["sentences"] == 96 and "verify_sentences.txt" in int8["source"]
+    for backend in ("pte", "onnx"):
+        figures = int8[backend]
+        assert figures["top1_agreement"] >= 0.99
+        assert figures["predictions"] == 96
+        assert figures["snr_db"] > 20 and figures["max_abs_diff"] > 0
+        assert figures["accuracy"] is None
+    fp32 = exports["fp32"].manifest["verification"]
+    assert fp32["sentences"] == 4 and "eval.tsv" in fp32["source"]
+    for backend in ("pte", "onnx"):
+        assert fp32[backend]["top1_agreement"] == 1.0 and fp32[backend]["max_abs_diff"] < 1e-4
+        assert fp32[backend]["accuracy"] == fp32["eager"]["accuracy"]  # fp32 artifacts predict exactly as eager
+
+
+def test_int8_size_bound_from_parameter_count(exports, hf_model):
+    """Each weight stored once: 1 byte per int8 weight, 8 per row (scale, zero point), 4 per fp32 leftover, 64 KB
+    program. (tests/test_quantize.py checks the same bound on a model where the shared layer dominates.)"""
+    manifest = exports["int8"].manifest
+    bound = 65536
+    for name, p in hf_model.named_parameters():
+        small = p.dim() < 2 or "position_embeddings" in name or "token_type_embeddings" in name
+        bound += 4 * p.numel() if small else p.numel() + 8 * p.shape[0]
+    for artifact in manifest["artifacts"].values():
+        assert manifest["files"][artifact]["bytes"] <= bound, artifact
+    fp32 = exports["fp32"].manifest
+    assert fp32["files"][fp32["artifacts"]["pte"]]["bytes"] >= 4 * manifest["parameters"]
+
+
+def test_question_answering_export_takes_token_types(tmp_path):
+    hf = save_hf(tmp_path / "qa", transformers.AlbertForQuestionAnswering)
+    result = export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", progress=False)
+    manifest = result.manifest
+    assert manifest["task"] == "question-answering" and manifest["labels"] is None
+    assert [i["name"] for i in manifest["inputs"]] == ["input_ids", "attention_mask", "token_type_ids"]
+    assert [o["name"] for o in manifest["outputs"]] == ["start_logits", "end_logits"]
+    assert manifest["artifacts"] == {"pte": None, "onnx": "albert_qa_fp32.onnx"}
+    figures = manifest["verification"]["onnx"]
+    assert figures["predictions"] == 2 * 96  # start and end per input
+    assert figures["top1_agreement"] == 1.0
+
+
+def test_task_override_and_no_tokenizer(tmp_path):
+    hf = save_hf(tmp_path / "tok", transformers.AlbertForTokenClassification)
+    (hf / "spiece.model").unlink()
+    result = export(hf, task="feature-extraction", backend="onnx", max_seq_len=16, out=tmp_path / "out",
+                    progress=False)
+    manifest = result.manifest
+    assert manifest["task"] == "feature-extraction" and manifest["tokenizer"] is None
+    assert manifest["outputs"] == [{"name": "last_hidden_state", "dtype": "float32", "shape": [1, "seq", 32]}]
+    assert "random token ids" in manifest["verification"]["source"]
+    assert manifest["verification"]["onnx"]["top1_agreement"] is None
+    assert manifest["verification"]["onnx"]["max_abs_diff"] < 1e-4
+
+
+def test_static_calibration_from_text_file(tmp_path, hf_dir):
+    lines = export_module._read_text_lines(export_module.VERIFY_SENTENCES, "built-in", comments=True)[:24]
+    calibration = write(tmp_path / "calib.txt", "\n".join(lines).encode())
+    result = export(hf_dir, int8=True, backend="onnx", calibration=calibration, max_seq_len=MAX_LEN,
+                    out=tmp_path / "out", progress=False)
+    quantization = result.manifest["quantization"]
+    assert quantization["scheme"] == "int8-static" and quantization["calibration_lines"] == 24
+    assert quantization["pte"] is None and "static" in quantization["onnx"]["linear"]
+    assert result.manifest["verification"]["onnx"]["top1_agreement"] >= 0.99
+
+
+def test_reads_sst2_dev_tsv(data_dir):
+    from albert_edge.config import AlbertConfig
+
+    config = AlbertConfig(id2label=LABELS)
+    sentences, labels = export_module.read_eval_data(data_dir / "sst2" / "dev.tsv", config,
+                                                     "sequence-classification")
+    assert len(sentences) == len(labels) == 872
+    assert set(labels) == {0, 1} and sentences[0] != "sentence"
+
+
+# -- bad input: one line, nothing written --------------------------------------------------------------------------
+def corrupt_weights(tmp_path: Path, hf_dir: Path) -> Path:
+    bad = tmp_path / "corrupt"
+    shutil.copytree(hf_dir, bad)
+    (bad / "model.safetensors").write_bytes(b"\x00" * 64)
+    return bad
+
+
+@pytest.mark.parametrize("case, kwargs, message", [
+    ("missing", lambda t, h: {"model": t / "nope" / "model"}, "no such directory"),
+    ("no config", lambda t, h: {"model": t}, "config.json"),
+    ("corrupt", lambda t, h: {"model": corrupt_weights(t, h)}, "corrupt"),
+    ("task", lambda t, h: {"model": h, "task": "summarization"}, "unknown task 'summarization'"),
+    ("pretraining", lambda t, h: {"model": h, "task": "pretraining"}, "unknown task 'pretraining'"),
+    ("seq len", lambda t, h: {"model": h, "max_seq_len": 65}, "exceeds the model's max_position_embeddings"),
+    ("backend", lambda t, h: {"model": h, "backend": "tflite"}, "--backend"),
+    ("calibration empty", lambda t, h: {"model": h, "int8": True, "calibration": write(t / "c.txt", b"\n  \n")},
+     "no text lines"),
+    ("calibration binary", lambda t, h: {"model": h, "int8": True, "calibration": write(t / "c.txt", b"\xff\xfe\x00a")},
+     "not UTF-8"),
+    ("calibration missing", lambda t, h: {"model": h, "int8": True, "calibration": t / "none.txt"}, "no such file"),
+    ("calibration fp32", lambda t, h: {"model": h, "calibration": write(t / "c.txt", b"hello\n")}, "add --int8"),
+    ("eval labels", lambda t, h: {"model": h, "eval_data": write(t / "e.tsv", b"good film\tmaybe\n")},
+     "not one of the model's labels"),
+    ("out not writable", lambda t, h: {"model": h, "out": write(t / "file", b"x") / "sub"}, "not a writable"),
+    ("out not empty", lambda t, h: {"model": h, "out": write(t / "full" / "x", b"x").parent}, "--force"),
+])
+def test_bad_input_fails_before_writing(tmp_path, hf_dir, case, kwargs, message):
+    work = tmp_path / "work"
+    work.mkdir()
+    args = kwargs(work, hf_dir)
+    args.setdefault("out", tmp_path / "out")
+    args.setdefault("max_seq_len", MAX_LEN)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ExportError, match=message) as err:
+        export(progress=False, **args)
+    assert "\n" not in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_cli_prints_one_line_and_exits_nonzero(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(tmp_path / "missing" / "dir"), "--out", str(tmp_path / "out")])
+    assert str(exit_info.value.code).startswith("error: ") and "\n" not in str(exit_info.value.code)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--task", "summarization"])
+    assert exit_info.value.code == 2  # argparse's own one-line usage error
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_no_bundled_model_names_model_flag(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_module, "BUNDLED_MODEL", tmp_path / "assets")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(tmp_path / "out")])
+    assert "--model" in str(exit_info.value.code)
+    assert not (tmp_path / "out").exists()
+
+
+# -- failures mid-way ----------------------------------------------------------------------------------------------
+def fake_pte(model, path, **kwargs):
+    path.write_bytes(b"\x00\x00\x00\x00ET12 partial")
+    return {"partitions": 1, "delegated_nodes": 1, "non_delegated_nodes": 0, "non_delegated_ops": {}}
+
+
+def test_interrupted_export_leaves_nothing(tmp_path, hf_dir, monkeypatch):
+    def interrupted(model, path, **kwargs):
+        path.write_bytes(b"half an onnx file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_module, "export_pte", fake_pte)
+    monkeypatch.setattr(export_module, "export_onnx", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export(hf_dir, max_seq_len=MAX_LEN, out=tmp_path / "out", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_agreement_writes_nothing(tmp_path, hf_dir, monkeypatch):
+    def poor(model, artifacts, examples, *args, **kwargs):
+        return {"pte": {"top1_agreement": 0.5, "snr_db": 3.0}}
+
+    monkeypatch.setattr(export_module, "export_pte", fake_pte)
+    monkeypatch.setattr(export_module, "verify_artifacts", poor)
+    with pytest.raises(ExportError, match=r"agreement .* 0.5000 < --min-agreement 0.99"):
+        export(hf_dir, backend="pte", max_seq_len=MAX_LEN, out=tmp_path / "out", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_force_replaces_existing_output(tmp_path, hf_dir, monkeypatch):
+    monkeypatch.setattr(export_module, "export_pte", fake_pte)
+    out = write(tmp_path / "out" / "old.txt", b"old").parent
+    with pytest.raises(ExportError, match="--force"):
+        export(hf_dir, backend="pte", max_seq_len=MAX_LEN, out=out, verify=False, progress=False)
+    result = export(hf_dir, backend="pte", max_seq_len=MAX_LEN, out=out, verify=False, force=True,
+                    progress=False)
+    assert not (out / "old.txt").exists() and (out / "manifest.json").is_file()
+    assert result.manifest["verification"] is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
