@@ -1,0 +1,73 @@
+"""`python -m albert_edge.bench ARTIFACT_DIR [ARTIFACT_DIR ...]`: benchmark export directories.
+
+    python -m albert_edge.bench dist/base_int8 dist/base_fp32 --seq-lens 16,128 --threads 2
+    python -m albert_edge.bench dist/base_int8 --adb --serial R58M12345    # also on a phone, via the demo app
+
+Writes benchmark_results.json (ExecuTorch minibench schema), benchmark_raw.json, report.md and PNG plots into --out,
+and prints a one-screen summary with ratios and goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from albert_edge.bench.adb import AdbError
+from albert_edge.bench.harness import BACKENDS, DEFAULT_OUT, DEFAULT_SEQ_LENS, DEFAULT_THREADS, bench
+from albert_edge.bench.peers import PEERS, QUICK_PEERS
+from albert_edge.bench.targets import BenchError
+
+
+def _names(text: str, known: Sequence[str], what: str) -> tuple[str, ...]:
+    if text in ("none", ""):
+        return ()
+    if text == "all":
+        return tuple(known)
+    if text == "quick" and what == "--peers":
+        return QUICK_PEERS
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BenchError(f"{what}: unknown {unknown[0]!r}; choose from {', '.join(known)} (or all, none)")
+    return names
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m albert_edge.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("artifacts", nargs="+", metavar="ARTIFACT_DIR", help="export directories (manifest.json)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="results folder (default: %(default)s)")
+    parser.add_argument("--seq-lens", default=",".join(map(str, DEFAULT_SEQ_LENS)),
+                        help="comma-separated; lengths above an artifact's max_seq_len are skipped "
+                             "(default: %(default)s)")
+    parser.add_argument("--threads", default=",".join(map(str, DEFAULT_THREADS)),
+                        help="comma-separated; capped at the usable cores (default: %(default)s)")
+    parser.add_argument("--iterations", type=int, default=50, help="timed runs per point (default: %(default)s)")
+    parser.add_argument("--warmups", type=int, default=5, help="untimed runs before them (default: %(default)s)")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="of ours: pte,onnx,eager, or none")
+    parser.add_argument("--peers", default="all", help=f"all, quick, none, or a list of: {', '.join(PEERS)}")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the GEMM ceiling measurement")
+    parser.add_argument("--eager-model", default=None, metavar="DIR",
+                        help="HF-format checkpoint the export came from, when its manifest's source is gone")
+    parser.add_argument("--adb", action="store_true", help="also run each int8/fp32 .pte on a phone via adb")
+    parser.add_argument("--serial", default=None, help="adb device serial, when several are connected")
+    parser.add_argument("--no-host", action="store_true", help="measure only on the phone (with --adb)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per worker process (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        result = bench(args.artifacts, out=args.out, seq_lens=args.seq_lens, threads=args.threads,
+                       iterations=args.iterations, warmups=args.warmups,
+                       backends=_names(args.backends, BACKENDS, "--backends"),
+                       peers=_names(args.peers, tuple(PEERS), "--peers"), ceiling=not args.no_ceiling,
+                       eager_model=args.eager_model, host=not args.no_host, adb=args.adb, serial=args.serial,
+                       timeout_s=args.timeout)
+    except (BenchError, AdbError) as e:
+        sys.exit(f"error: {e}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted")
+    print(result.summary, end="")
+    print(f"results: {result.out}/ (" + ", ".join(p.name for p in result.files.values()) + ")")
+
+
+if __name__ == "__main__":
+    main()

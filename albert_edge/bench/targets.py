@@ -1,0 +1,167 @@
+"""What gets benchmarked: a `Target` is one model file (or model directory) plus how to run it and what it is.
+
+Our targets come from export directories (`manifest.json` says which files, which inputs, which quantization); the
+eager reference and the peers are built from the same weights (`peers.py`); the GEMM ceiling is `ceiling.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from albert_edge.config import AlbertConfig
+
+MANIFEST = "manifest.json"
+# How the worker fills each named model input: random token ids, an all-ones mask, all-zero token types.
+INPUT_KINDS = {"input_ids": "ids", "attention_mask": "ones", "token_type_ids": "zeros"}
+
+
+class BenchError(ValueError):
+    """Something the user can fix: a bad artifact directory, an unknown option value, a missing package."""
+
+
+@dataclass
+class Target:
+    label: str  # unique within a model: "pte-int8", "onnx-fp32", "eager-fp32", "hf-ortopt-int8", "ceiling-int8"
+    kind: str  # how the worker loads it: pte | onnx | eager | hf-eager
+    path: Path
+    model: str  # the model it belongs to, e.g. "albert_base_v2"
+    quantization: str  # fp32 | int8
+    role: str  # ours | reference | peer | ceiling (the report orders and styles rows by it)
+    backend: str  # minibench's `backend`: xnnpack, onnxruntime, pytorch-eager, ...
+    runtime: str  # the library that runs it: executorch, onnxruntime, torch, transformers
+    inputs: list[dict[str, Any]]
+    size_bytes: int
+    task: str | None = None
+    planned_bytes: int | None = None  # ExecuTorch memory-planned activations (.pte only)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def worker_spec(self, threads: int, seq_lens: list[int], iterations: int, warmups: int) -> dict[str, Any]:
+        return {"kind": self.kind, "path": str(self.path), "task": self.task, "threads": threads,
+                "seq_lens": sorted(seq_lens), "iterations": iterations, "warmups": warmups, "batch": 1,
+                "inputs": self.inputs, "seed": 0}
+
+
+def size_on_disk(path: Path) -> int:
+    """Bytes of a file, or of the weight files in a model directory (config and tokenizer files are not weights)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".pt"))
+
+
+def token_inputs(names: list[str], vocab_size: int) -> list[dict[str, Any]]:
+    specs = []
+    for name in names:
+        if name not in INPUT_KINDS:
+            raise BenchError(f"model input {name!r} is not one the benchmark can fill ({', '.join(INPUT_KINDS)})")
+        specs.append({"name": name, "kind": INPUT_KINDS[name], "vocab_size": vocab_size})
+    return specs
+
+
+def planned_memory(pte: Path) -> int | None:
+    """Bytes of memory ExecuTorch plans for the method's activations (the sum of its non-constant buffers), read
+    from the program's execution plan. XNNPACK's own workspace inside a delegate is allocated at run time and is not
+    part of it. None when the program cannot be parsed."""
+    try:
+        from executorch.exir._serialize._program import deserialize_pte_binary
+
+        program = deserialize_pte_binary(Path(pte).read_bytes())
+        program = getattr(program, "program", program)
+        plan = next(p for p in program.execution_plan if p.name == "forward")
+    except Exception:  # an executorch without this private API, or a program with no forward: report unknown
+        return None
+    return int(sum(plan.non_const_buffer_sizes))
+
+
+@dataclass
+class Artifact:
+    """One export directory, as its manifest describes it."""
+
+    directory: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def read(cls, directory: str | os.PathLike) -> "Artifact":
+        directory = Path(directory)
+        path = directory / MANIFEST
+        if not directory.is_dir():
+            raise BenchError(f"{directory}: no such directory; pass an export directory "
+                             "(written by python -m albert_edge.export --out DIR)")
+        if not path.is_file():
+            raise BenchError(f"{directory}: no {MANIFEST}; pass a directory written by python -m albert_edge.export")
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise BenchError(f"{path}: not valid JSON ({e}); re-run the export") from None
+        for key in ("name", "max_seq_len", "config", "artifacts"):
+            if key not in manifest:
+                raise BenchError(f"{path}: no {key!r}; it was not written by this albert_edge's export, re-run it")
+        return cls(directory, manifest)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def model(self) -> str:
+        return self.name if self.name.startswith("albert") else f"albert_{self.name}"
+
+    @property
+    def config(self) -> AlbertConfig:
+        return AlbertConfig.from_dict(self.manifest["config"])
+
+    @property
+    def task(self) -> str | None:
+        return self.manifest.get("task")
+
+    @property
+    def max_seq_len(self) -> int:
+        return int(self.manifest["max_seq_len"])
+
+    @property
+    def quantization(self) -> str:
+        return "int8" if self.manifest.get("quantization") else "fp32"
+
+    @property
+    def input_names(self) -> list[str]:
+        return [i["name"] for i in self.manifest.get("inputs", [])] or ["input_ids", "attention_mask"]
+
+    def file(self, backend: str) -> Path | None:
+        name = (self.manifest.get("artifacts") or {}).get(backend)
+        return self.directory / name if name and (self.directory / name).is_file() else None
+
+    @property
+    def checkpoint(self) -> Path | None:
+        """The HF-format model directory the export read (manifest `source_model`), when it is still there."""
+        source = self.manifest.get("source_model")
+        if source == "bundled":
+            source = Path(__file__).resolve().parents[1] / "assets"
+        if not source:
+            return None
+        # A relative path is relative to where the export ran: the current directory, usually; else the artifact's.
+        for candidate in (Path(source), self.directory.parent / source):
+            if (candidate / "config.json").is_file():
+                return candidate
+        return None
+
+    def targets(self, backends: tuple[str, ...]) -> list[Target]:
+        """This export's .pte and .onnx, as far as `backends` asks for them and the export wrote them."""
+        out = []
+        inputs = token_inputs(self.input_names, self.config.vocab_size)
+        scheme = (self.manifest.get("quantization") or {}).get("scheme", "") if self.quantization == "int8" else ""
+        for backend, kind, minibench_backend, runtime in (("pte", "pte", "xnnpack", "executorch"),
+                                                          ("onnx", "onnx", "onnxruntime", "onnxruntime")):
+            path = self.file(backend)
+            if backend not in backends or path is None:
+                continue
+            out.append(Target(
+                label=f"{backend}-{self.quantization}", kind=kind, path=path, model=self.model,
+                quantization=self.quantization, role="ours", backend=minibench_backend, runtime=runtime,
+                inputs=inputs, size_bytes=size_on_disk(path), task=self.task,
+                planned_bytes=planned_memory(path) if kind == "pte" else None,
+                extra={"artifact": path.name, "recipe": f"albert_edge export{' ' + scheme if scheme else ''}"}))
+        return out
