@@ -181,6 +181,7 @@ def save_pretrained(model: AlbertPreTrainedModel, directory: str | os.PathLike) 
     os.close(fd)
     try:
         save_file(state, tmp, metadata={"format": "pt"})
+        os.chmod(tmp, 0o644)  # mkstemp makes files owner-only
         os.replace(tmp, directory / SAFE_WEIGHTS_NAME)
     finally:
         Path(tmp).unlink(missing_ok=True)
