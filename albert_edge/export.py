@@ -42,6 +42,7 @@ from tqdm import tqdm
 from albert_edge.config import AlbertConfig
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
+from albert_edge.pipeline import postprocess_params
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 
@@ -580,6 +581,9 @@ def export(
                       if target},
             "files": files,
             "tokenizer": tokenizer_entry,
+            # What an app needs to turn outputs into answers (softmax; NER label decoding; QA stride, n-best, max
+            # answer length), with the values a fine-tuned checkpoint recorded taking precedence.
+            "postprocess": postprocess_params(task, config),
             "delegation": delegation,
             "parameters": sum(p.numel() for p in net.parameters()),
             "source_model": str(model) if model is not None else "bundled",

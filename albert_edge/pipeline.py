@@ -1,0 +1,327 @@
+"""Task pipelines over an exported directory: text in, labels / entities / answers out.
+
+    from albert_edge.pipeline import pipeline
+    classify = pipeline("out/sst2")                    # picks the class from manifest.json's task
+    classify("a gripping, funny film")                 # {"label": "positive", "score": 0.97}
+    pipeline("out/ner")("Peter Blackburn visited Paris.")
+    pipeline("out/qa")(question="Who visited?", context="Peter Blackburn visited Paris.")
+
+A pipeline loads what `python -m albert_edge.export` wrote - `manifest.json`, the `.pte` or `.onnx` through
+`albert_edge.runtime`, the tokenizer shipped beside them - never the eager model, and runs one text at a time the way
+an app does: the same tokenizer, the same pre- and post-processing (`albert_edge.ner`, `albert_edge.qa`), the
+parameters an app reads from the manifest's `postprocess` block (`postprocess_params`).
+
+`python -m albert_edge.pipeline evaluate` measures a task metric - accuracy (SST-2 TSV), entity F1 (CoNLL), SQuAD
+EM/F1 - for an exported artifact or, given a Hugging Face model directory, for the eager fp32 model; the same
+functions give the export's verification its task numbers (`run_fn_for`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from albert_edge import ner, qa
+from albert_edge.config import AlbertConfig
+from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
+
+MANIFEST = "manifest.json"
+PIPELINE_TASKS = ("sequence-classification", "token-classification", "question-answering")
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class PipelineError(ValueError):
+    """An export directory a pipeline cannot run; the message says what is wrong and how to fix it."""
+
+
+def postprocess_params(task: str, config: AlbertConfig | dict | None = None) -> dict[str, Any]:
+    """Post-processing an app needs for `task`, beyond the manifest's labels and max_seq_len.
+
+    The exporter stores this as the manifest's `postprocess` block and pipelines read it back. Values a fine-tuned
+    checkpoint recorded in its config.json (`postprocess`, e.g. the QA doc stride it was tuned with) override the
+    defaults; `config` is the model's AlbertConfig or its config.json dict.
+    """
+    defaults = {"sequence-classification": {"activation": "softmax"},
+                "token-classification": ner.postprocess_params(),
+                "question-answering": qa.postprocess_params()}.get(task, {})
+    if isinstance(config, AlbertConfig):
+        config = config.extra
+    recorded = (config or {}).get("postprocess") or {}
+    return {**defaults, **{k: v for k, v in recorded.items() if k in defaults}}
+
+
+# -- run functions: (input_ids, attention_mask, token_type_ids) int64 arrays -> the model's outputs ------------------
+def eager_run_fn(model) -> Callable[..., Any]:
+    """An eager `albert_edge` model as a run_fn: numpy in, numpy out (a tuple for QA's two outputs)."""
+    import torch
+
+    model.eval()
+
+    def run(input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray):
+        with torch.no_grad():
+            out = model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask), torch.from_numpy(token_type_ids))
+        return tuple(o.numpy() for o in out) if isinstance(out, tuple) else out.numpy()
+
+    return run
+
+
+def runner_run_fn(runner) -> Callable[..., Any]:
+    """An `albert_edge.runtime` Runner as a run_fn. Rows run one at a time, each cut to its own length, as an app
+    runs them; outputs are padded back to the batch (QA returns (start, end), other tasks their one output)."""
+    names = list(runner.input_names)
+    unknown = [n for n in names if n not in INPUT_NAMES]
+    if unknown:
+        raise PipelineError(f"the model takes inputs {names}; pipelines feed only {list(INPUT_NAMES)}")
+
+    def run(input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray):
+        arrays = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        rows, lengths = [], []
+        for row in range(input_ids.shape[0]):
+            n = int(attention_mask[row].sum())
+            lengths.append(n)
+            rows.append([np.asarray(o) for o in runner.run({k: np.ascontiguousarray(arrays[k][row: row + 1, :n])
+                                                            for k in names})])
+        outputs = []
+        for k in range(len(rows[0])):
+            per_row = [r[k] for r in rows]
+            # Per-token outputs ((1, n, ...) for a row of n tokens) are padded back to the batch length; when all
+            # rows have one length it is the batch length and padding changes nothing.
+            if all(o.ndim >= 2 and o.shape[1] == n for o, n in zip(per_row, lengths)):
+                padded = np.zeros((len(rows), input_ids.shape[1], *per_row[0].shape[2:]), dtype=per_row[0].dtype)
+                for row, out in enumerate(per_row):
+                    padded[row, : out.shape[1]] = out[0]
+                outputs.append(padded)
+            else:
+                outputs.append(np.concatenate(per_row, axis=0))
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+    return run
+
+
+def run_fn_for(model_or_runner) -> Callable[..., Any]:
+    """A run_fn for an eager model (`torch.nn.Module`) or a `runtime.Runner` (anything with `.run`/`.input_names`)."""
+    if hasattr(model_or_runner, "run") and hasattr(model_or_runner, "input_names"):
+        return runner_run_fn(model_or_runner)
+    return eager_run_fn(model_or_runner)
+
+
+# -- pipelines -------------------------------------------------------------------------------------------------------
+def read_manifest(directory: str | Path) -> dict:
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise PipelineError(f"{directory}: no {MANIFEST}; pass a directory written by python -m albert_edge.export")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PipelineError(f"{path}: not valid JSON ({e}); re-run the export") from None
+    if not isinstance(manifest, dict) or "task" not in manifest:
+        raise PipelineError(f"{path}: no 'task'; re-run the export")
+    return manifest
+
+
+class Pipeline:
+    """Base: an exported model (`artifact` "pte" or "onnx"; default the .pte when there is one) and its tokenizer."""
+
+    task: str = ""
+
+    def __init__(self, directory: str | Path, artifact: str | None = None, threads: int | None = None):
+        from albert_edge import runtime
+
+        self.directory = Path(directory)
+        self.manifest = read_manifest(self.directory)
+        if self.manifest["task"] != self.task:
+            raise PipelineError(f"{self.directory} holds a {self.manifest['task']} model, not {self.task}; "
+                                f"use pipeline() to pick the right class")
+        artifacts = {k: v for k, v in (self.manifest.get("artifacts") or {}).items() if v}
+        if not artifacts:
+            raise PipelineError(f"{self.directory}: the manifest lists no artifacts; re-run the export")
+        artifact = artifact or ("pte" if "pte" in artifacts else next(iter(artifacts)))
+        if artifact not in artifacts:
+            raise PipelineError(f"{self.directory} has no {artifact} artifact (it has {', '.join(artifacts)})")
+        path = self.directory / artifacts[artifact]
+        if not path.is_file():
+            raise PipelineError(f"{path}: missing; the export directory is incomplete, re-run the export")
+        self.artifact = artifact
+        self.tokenizer = self._tokenizer()
+        self.max_seq_len = int(self.manifest.get("max_seq_len") or 512)
+        self.labels = {int(k): v for k, v in (self.manifest.get("labels") or {}).items()}
+        self.params = {**postprocess_params(self.task, self.manifest.get("config")),
+                       **(self.manifest.get("postprocess") or {})}
+        # Through the directory, so the runner takes its input names from the manifest.
+        self.runner = runtime.load(self.directory, threads=threads, backend=artifact)
+        self.run_fn = runner_run_fn(self.runner)
+
+    def _tokenizer(self) -> AlbertTokenizer:
+        name = (self.manifest.get("tokenizer") or {}).get("spiece_model") or MODEL_FILE
+        if not (self.directory / name).is_file():
+            raise PipelineError(f"{self.directory}: no {name}; export a model that ships its spiece.model")
+        if name == MODEL_FILE:
+            return AlbertTokenizer.from_pretrained(self.directory)  # also reads tokenizer_config.json's flags
+        return AlbertTokenizer(self.directory / name)
+
+    def _need_labels(self) -> None:
+        if not self.labels:
+            raise PipelineError(f"{self.directory / MANIFEST}: no labels; re-export a model saved with its labels")
+
+
+class TextClassificationPipeline(Pipeline):
+    """`("text") -> {"label", "score"}`: the softmax's best class."""
+
+    task = "sequence-classification"
+
+    def __call__(self, text: str) -> dict:
+        self._need_labels()
+        enc = self.tokenizer.encode(text, max_length=self.max_seq_len)
+        ids = np.array([enc.input_ids], dtype=np.int64)
+        logits = np.asarray(self.run_fn(ids, np.ones_like(ids), np.array([enc.token_type_ids], dtype=np.int64)))
+        probs = np.exp(logits[0] - logits[0].max())
+        probs /= probs.sum()
+        best = int(probs.argmax())
+        return {"label": self.labels[best], "score": float(probs[best])}
+
+
+class TokenClassificationPipeline(Pipeline):
+    """`("text") -> [{"entity", "start", "end", "text", "score"}]`, character offsets into the text."""
+
+    task = "token-classification"
+
+    def __call__(self, text: str) -> list[dict]:
+        self._need_labels()
+        return ner.predict(self.run_fn, self.tokenizer, text, self.labels, self.max_seq_len)
+
+
+class QuestionAnsweringPipeline(Pipeline):
+    """`(question=..., context=...) -> {"answer", "start", "end", "score"}`, `context[start:end] == answer`."""
+
+    task = "question-answering"
+
+    def __call__(self, question: str, context: str) -> dict:
+        p = self.params
+        return qa.predict(self.run_fn, self.tokenizer, question, context, self.max_seq_len, p["doc_stride"],
+                          p["max_query_length"], p["max_answer_length"], p["n_best_size"])
+
+
+PIPELINES: dict[str, type[Pipeline]] = {cls.task: cls for cls in (TextClassificationPipeline,
+                                                                   TokenClassificationPipeline,
+                                                                   QuestionAnsweringPipeline)}
+
+
+def pipeline(directory: str | Path, artifact: str | None = None, threads: int | None = None) -> Pipeline:
+    """The pipeline for the task in `directory/manifest.json`."""
+    task = read_manifest(directory)["task"]
+    if task not in PIPELINES:
+        raise PipelineError(f"{directory}: no pipeline for task {task!r}; pipelines run {', '.join(PIPELINES)}")
+    return PIPELINES[task](directory, artifact=artifact, threads=threads)
+
+
+# -- evaluation ------------------------------------------------------------------------------------------------------
+def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, articles: str | None = None,
+             limit: int | None = None, max_seq_len: int | None = None, batch_size: int = 16,
+             threads: int | None = 1) -> dict[str, Any]:
+    """The task metric of an export (`artifact` "pte"/"onnx") or of a Hugging Face model directory (eager fp32).
+
+    `data` is an SST-2 style TSV (sentence, label), a CoNLL file, or SQuAD JSON (`articles` e.g. "30:"); `limit`
+    keeps the first N sentences / questions. Returns the metrics with the task, artifact and seconds taken.
+    """
+    model = Path(model)
+    if (model / MANIFEST).is_file():
+        p = pipeline(model, artifact=artifact, threads=threads)
+        task, run_fn, tokenizer, labels = p.task, p.run_fn, p.tokenizer, p.labels
+        max_seq_len = max_seq_len or p.max_seq_len
+        params, source = p.params, p.artifact
+    else:
+        import torch
+
+        from albert_edge import hub
+
+        if artifact not in (None, "eager"):
+            raise PipelineError(f"{model} is not an export directory (no {MANIFEST}); --artifact {artifact} needs one")
+        if threads:
+            torch.set_num_threads(threads)
+        net = hub.from_pretrained(model)
+        task, run_fn, labels = net.task, eager_run_fn(net), net.config.id2label
+        tokenizer = AlbertTokenizer.from_pretrained(model)
+        tuned = (net.config.extra.get("postprocess") or {}).get("max_seq_len")
+        max_seq_len = max_seq_len or tuned or {"question-answering": qa.MAX_SEQ_LEN}.get(task, 128)
+        params, source = postprocess_params(task, net.config), "eager"
+    started = time.perf_counter()
+    if task == "token-classification":
+        sentences, tags = ner.read_conll(data)
+        sentences, tags = sentences[:limit], tags[:limit]
+        scores = ner.evaluate(run_fn, tokenizer, sentences, tags, labels, max_seq_len, batch_size, progress=True)
+        result = {k: scores[k] for k in ("f1", "precision", "recall", "sentences")}
+    elif task == "question-answering":
+        examples = qa.read_squad(data, qa.parse_articles(articles))[:limit]
+        result = qa.evaluate(run_fn, tokenizer, examples, max_seq_len, params["doc_stride"], params["max_query_length"],
+                             params["max_answer_length"], params["n_best_size"], batch_size, progress=True)
+    elif task == "sequence-classification":
+        result = _accuracy(run_fn, tokenizer, data, max_seq_len, batch_size, limit)
+    else:
+        raise PipelineError(f"no task metric for {task!r}")
+    return {"task": task, "artifact": source, "max_seq_len": max_seq_len, **result,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _accuracy(run_fn, tokenizer, data: str | Path, max_seq_len: int, batch_size: int, limit: int | None) -> dict:
+    path = Path(data)
+    if not path.is_file():
+        raise FileNotFoundError(f"data file not found: {path}")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[:limit]
+    if not rows or "sentence" not in rows[0] or "label" not in rows[0]:
+        raise PipelineError(f"{path}: expected a TSV with columns sentence and label (SST-2's format)")
+    correct = 0
+    for i in range(0, len(rows), batch_size):
+        chunk = rows[i: i + batch_size]
+        batch = tokenizer.encode_batch([r["sentence"] for r in chunk], max_length=max_seq_len)
+        logits = np.asarray(run_fn(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]))
+        correct += int((logits.argmax(-1) == np.array([int(r["label"]) for r in chunk])).sum())
+    return {"accuracy": 100.0 * correct / len(rows), "examples": len(rows)}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m albert_edge.pipeline", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run an export on one text (or a question and its context)")
+    run.add_argument("export_dir")
+    run.add_argument("text", nargs="?", help="the text to classify or tag")
+    run.add_argument("--question", default=None, help="question-answering: the question")
+    run.add_argument("--context", default=None, help="question-answering: the text holding the answer")
+    run.add_argument("--artifact", choices=("pte", "onnx"), default=None)
+    ev = commands.add_parser("evaluate", help="task metric of an export or of an HF model directory (eager)")
+    ev.add_argument("model", help="export directory, or Hugging Face model directory for the eager fp32 model")
+    ev.add_argument("--data", required=True, help="SST-2 TSV, CoNLL file or SQuAD JSON")
+    ev.add_argument("--artifact", choices=("pte", "onnx", "eager"), default=None)
+    ev.add_argument("--articles", default=None, help="SQuAD article range, e.g. 30: (the held-out articles)")
+    ev.add_argument("--limit", type=int, default=None, help="only the first N sentences / questions")
+    ev.add_argument("--max-seq-len", type=int, default=None)
+    ev.add_argument("--batch-size", type=int, default=16)
+    ev.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            p = pipeline(args.export_dir, artifact=args.artifact)
+            if p.task == "question-answering":
+                context = args.context if args.context is not None else args.text
+                if args.question is None or context is None:
+                    raise PipelineError("a question-answering export needs --question and --context")
+                print(json.dumps(p(question=args.question, context=context), ensure_ascii=False))
+            else:
+                print(json.dumps(p(args.text or ""), ensure_ascii=False))
+        else:
+            print(json.dumps(evaluate(args.model, args.data, args.artifact, args.articles, args.limit,
+                                      args.max_seq_len, args.batch_size, args.threads)))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"error: {e}") from None
+
+
+if __name__ == "__main__":
+    main()
