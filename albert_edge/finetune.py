@@ -1,0 +1,386 @@
+"""`python -m albert_edge.finetune`: fine-tune a pretrained ALBERT for a task and keep the best dev checkpoint.
+
+    python -m albert_edge.finetune --task sequence-classification --model runs/pretrain/final \\
+        --train sst2/train.tsv --dev sst2/dev.tsv --labels negative,positive --out runs/sst2
+
+The generic loop (AdamW, linear warmup/decay, length-bucketed batches, evaluation every epoch or every N steps,
+best-by-dev checkpoint written atomically in Hugging Face format with the tokenizer) lives here once. What differs
+by task lives in a `Task` class in `TASKS`: its CLI options, how it reads and encodes files, its loss, and its
+metrics. Sequence classification is here; token classification (`albert_edge.ner`) and question answering
+(`albert_edge.qa`) live with the rest of their task code and register below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from albert_edge import hub
+from albert_edge.config import ConfigError
+from albert_edge.data import collate
+from albert_edge.pretrain import PRECISIONS, linear_schedule, load_tokenizer, make_optimizer
+from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+
+LOG = "train_log.jsonl"
+RESULTS = "eval_results.json"
+
+
+class FinetuneError(ValueError):
+    """A fine-tuning input that cannot be used; the message says what is wrong and how to fix it."""
+
+
+class Task:
+    """What one task contributes to the generic loop. Subclasses register themselves in TASKS by `name`."""
+
+    name: ClassVar[str]
+    metric: ClassVar[str]  # the dev metric that picks the best checkpoint
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Task-specific CLI options; their dests are the keyword arguments of `__init__`."""
+
+    def read(self, path: Path, tokenizer: AlbertTokenizer, max_seq_len: int) -> list[dict]:
+        """Encoded examples (dicts with input_ids, token_type_ids and the task's targets)."""
+        raise NotImplementedError
+
+    def configure(self, config) -> None:
+        """Set the task's fields (labels, ...) on the model config before the model is built."""
+
+    def loss(self, outputs, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def evaluate(self, model: nn.Module, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+        raise NotImplementedError
+
+
+def read_table(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a headed TSV (`.tsv`, tab, no quoting: GLUE's format) or CSV file as dicts of the named columns."""
+    if not path.is_file():
+        raise FinetuneError(f"file not found: {path}")
+    tsv = path.suffix.lower() in (".tsv", ".tab", ".txt")
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv else csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise FinetuneError(f"{path} is empty; it needs a header row and examples")
+        header = [h.strip() for h in header]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise FinetuneError(f"{path} has no column {missing[0]!r}; its header is {header} "
+                                "(choose columns with --text-column / --label-column)")
+        index = [header.index(c) for c in columns]
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if len(row) <= max(index):
+                raise FinetuneError(f"{path}:{line}: {len(row)} field(s), the header has {len(header)}")
+            rows.append({c: row[i] for c, i in zip(columns, index)})
+    if not rows:
+        raise FinetuneError(f"{path} has a header but no examples")
+    return rows
+
+
+def f1_scores(predictions: list[int], labels: list[int], num_labels: int) -> list[float]:
+    scores = []
+    for c in range(num_labels):
+        tp = sum(p == c and y == c for p, y in zip(predictions, labels))
+        fp = sum(p == c and y != c for p, y in zip(predictions, labels))
+        fn = sum(p != c and y == c for p, y in zip(predictions, labels))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return scores
+
+
+class SequenceClassification(Task):
+    """One label per text (or text pair): SST-2 `sentence<TAB>label`, labels integers 0..K-1."""
+
+    name = "sequence-classification"
+    metric = "accuracy"
+
+    def __init__(self, text_column: str = "sentence", label_column: str = "label", text_pair_column: str | None = None,
+                 labels: Sequence[str] | str | None = None):
+        self.text_column = text_column
+        self.label_column = label_column
+        self.text_pair_column = text_pair_column
+        if isinstance(labels, str):
+            labels = [name.strip() for name in labels.split(",")]
+        if labels is not None and (len(labels) < 2 or len(set(labels)) != len(labels) or not all(labels)):
+            raise FinetuneError(f"--labels needs at least two distinct, non-empty names, got {labels}")
+        self.labels = list(labels) if labels is not None else None
+        self.num_labels = len(self.labels) if self.labels else 0
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("sequence-classification")
+        group.add_argument("--text-column", default="sentence")
+        group.add_argument("--label-column", default="label")
+        group.add_argument("--text-pair-column", default=None, help="second text column, for sentence-pair tasks")
+        group.add_argument("--labels", default=None, help="label names in id order, e.g. negative,positive")
+
+    def read(self, path: Path, tokenizer: AlbertTokenizer, max_seq_len: int) -> list[dict]:
+        columns = [self.text_column, self.label_column] + ([self.text_pair_column] if self.text_pair_column else [])
+        rows = read_table(path, columns)
+        examples = []
+        for line, row in enumerate(rows, start=2):
+            raw = row[self.label_column].strip()
+            try:
+                label = int(raw)
+            except ValueError:
+                raise FinetuneError(f"{path}: label {raw!r} in column {self.label_column!r} is not an integer; "
+                                    "labels must be class ids 0..K-1 (name them with --labels)") from None
+            if label < 0 or (self.labels and label >= len(self.labels)):
+                raise FinetuneError(f"{path}: label {label} is outside 0..{max(1, self.num_labels) - 1}"
+                                    + (f" (--labels names {len(self.labels)} classes)" if self.labels else ""))
+            pair = row[self.text_pair_column] if self.text_pair_column else None
+            enc = tokenizer.encode(row[self.text_column], pair, max_length=max_seq_len)
+            examples.append({"input_ids": enc.input_ids, "token_type_ids": enc.token_type_ids, "label": label})
+        if not self.labels:
+            self.num_labels = max(self.num_labels, 2, max(e["label"] for e in examples) + 1)
+        return examples
+
+    def configure(self, config) -> None:
+        names = self.labels or [f"LABEL_{i}" for i in range(self.num_labels)]
+        config.id2label = dict(enumerate(names))
+        config.label2id = {name: i for i, name in enumerate(names)}
+
+    def loss(self, outputs, batch):
+        return F.cross_entropy(outputs, batch["label"])
+
+    @torch.no_grad()
+    def evaluate(self, model, batches):
+        predictions, labels, loss_sum = [], [], 0.0
+        for batch in batches:
+            logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+            loss_sum += float(F.cross_entropy(logits, batch["label"], reduction="sum"))
+            predictions += logits.argmax(-1).tolist()
+            labels += batch["label"].tolist()
+        f1 = f1_scores(predictions, labels, self.num_labels)
+        result = {
+            "accuracy": sum(p == y for p, y in zip(predictions, labels)) / len(labels),
+            "loss": loss_sum / len(labels),
+        }
+        # Binary tasks report the F1 of the positive class (GLUE's convention); others the macro average.
+        if self.num_labels == 2:
+            result["f1"] = f1[1]
+        else:
+            result["macro_f1"] = sum(f1) / len(f1)
+        return result
+
+
+def _registered_tasks() -> dict[str, type]:
+    # Token classification and QA live with the rest of their task code and follow `Task`'s protocol.
+    from albert_edge.ner import TokenClassificationTask
+    from albert_edge.qa import QuestionAnsweringTask
+
+    return {cls.name: cls for cls in (SequenceClassification, TokenClassificationTask, QuestionAnsweringTask)}
+
+
+TASKS: dict[str, type] = _registered_tasks()
+
+
+def length_bucketed(examples: list[dict], batch_size: int, rng: random.Random, pool: int = 50) -> list[list[dict]]:
+    """Batches of similar length (little padding) in random order: shuffle, sort within pools of `pool` batches."""
+    order = examples[:]
+    rng.shuffle(order)
+    out = []
+    span = batch_size * pool
+    for start in range(0, len(order), span):
+        chunk = sorted(order[start:start + span], key=lambda e: len(e["input_ids"]))
+        out += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def _save_atomic(model, tokenizer: AlbertTokenizer, out: Path, results: dict) -> None:
+    """Replace `out` with a complete model directory in one rename, so a crash never leaves half a checkpoint."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    hub.save_pretrained(model, tmp)
+    tokenizer.save_pretrained(tmp)
+    tokenizer.export_vocab(tmp / "vocab.json")
+    (tmp / RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def finetune(
+    task: str,
+    train: str | Path,
+    dev: str | Path,
+    model: str | Path,
+    out: str | Path,
+    *,
+    tokenizer: str | Path | None = None,
+    epochs: float = 3.0,
+    lr: float = 1e-4,
+    batch_size: int = 32,
+    max_seq_len: int = 128,
+    warmup_ratio: float = 0.1,
+    weight_decay: float = 0.01,
+    num_hidden_layers: int | None = None,
+    eval_every: int | None = None,
+    seed: int = 0,
+    threads: int = 1,
+    precision: str = "fp32",
+    **task_options: Any,
+) -> dict[str, Any]:
+    """Fine-tune `model` (an HF-format directory; the task head starts fresh) and save the best-by-dev model to `out`.
+
+    `num_hidden_layers` changes how many times the shared layer is applied (ALBERT's sharing makes any depth load the
+    same weights). `eval_every` adds dev evaluations every that many steps on top of the one after each epoch.
+    `precision="bf16"` trains under bf16 autocast (fp32 weights); dev evaluation always runs in fp32.
+    Returns the best dev metrics (with `epoch` and `step`).
+    """
+    if task not in TASKS:
+        raise FinetuneError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    for name, value in (("epochs", epochs), ("lr", lr), ("batch_size", batch_size), ("max_seq_len", max_seq_len)):
+        if value <= 0:
+            raise FinetuneError(f"{name} must be positive, got {value}")
+    if precision not in PRECISIONS:
+        raise FinetuneError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    spec = TASKS[task](**task_options)
+    model_dir = Path(model)
+    if not (model_dir / "config.json").is_file():
+        raise FinetuneError(f"--model {model_dir}: not a model directory (no config.json); "
+                            "pass the `final` directory written by albert_edge.pretrain")
+    tokenizer_path = tokenizer or hub.load_tokenizer_files(model_dir)
+    if tokenizer_path is None:
+        raise FinetuneError(f"{model_dir} has no spiece.model; pass --tokenizer DIR")
+    tok = load_tokenizer(tokenizer_path)
+    config = hub.load_config(model_dir)
+    if config.vocab_size != tok.vocab_size:
+        raise FinetuneError(f"the tokenizer has {tok.vocab_size} pieces, the model {config.vocab_size}; "
+                            "pass the tokenizer the model was pretrained with")
+    if max_seq_len > config.max_position_embeddings:
+        raise FinetuneError(f"max_seq_len {max_seq_len} exceeds the model's {config.max_position_embeddings} positions")
+    train_examples = spec.read(Path(train), tok, max_seq_len)
+    dev_examples = spec.read(Path(dev), tok, max_seq_len)
+    spec.configure(config)
+    if num_hidden_layers is not None:
+        if config.num_hidden_groups != 1:
+            raise FinetuneError("num_hidden_layers can only change for one shared layer group (num_hidden_groups 1)")
+        config.num_hidden_layers = num_hidden_layers
+    config.validate()
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    net = hub.from_pretrained(model_dir, task=task, new_head=True, config=config).train()
+    steps_per_epoch = math.ceil(len(train_examples) / batch_size)
+    total_steps = max(1, round(steps_per_epoch * epochs))
+    optimizer = make_optimizer(net, lr, weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, linear_schedule(max(1, round(warmup_ratio * total_steps)), total_steps))
+    dev_batches = [collate(dev_examples[i:i + 128], tok.pad_id) for i in range(0, len(dev_examples), 128)]
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log_path = out.with_name(f"{out.name}.{LOG}")
+    rng = random.Random(seed)
+    best: dict[str, Any] = {}
+    step = 0
+    started = time.monotonic()
+    print(f"fine-tuning {task}: {len(train_examples)} train / {len(dev_examples)} dev examples, {total_steps} steps, "
+          f"{config.num_hidden_layers} layer applications")
+
+    def evaluate(epoch: float) -> None:
+        nonlocal best
+        net.eval()
+        metrics = spec.evaluate(net, dev_batches)
+        net.train()
+        record = {"epoch": round(epoch, 3), "step": step, "elapsed_s": round(time.monotonic() - started, 1),
+                  **{f"dev_{k}": v for k, v in metrics.items()}}
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        improved = not best or metrics[spec.metric] > best[spec.metric]
+        tqdm.write(f"epoch {epoch:.2f} step {step}: " + ", ".join(f"dev {k} {v:.4f}" for k, v in metrics.items())
+                   + (" (best so far; saved)" if improved else ""))
+        if improved:
+            best = {**metrics, "epoch": round(epoch, 3), "step": step}
+            _save_atomic(net, tok, out, {**best, "task": task, "train": str(train), "dev": str(dev),
+                                         "model": str(model), "seed": seed, "lr": lr, "batch_size": batch_size,
+                                         "epochs": epochs, "precision": precision,
+                                         "num_hidden_layers": config.num_hidden_layers})
+
+    epoch = 0
+    while step < total_steps:
+        progress = tqdm(length_bucketed(train_examples, batch_size, rng), desc=f"epoch {epoch + 1}",
+                        dynamic_ncols=True)
+        for group in progress:
+            batch = collate(group, tok.pad_id)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                outputs = net(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+            outputs = outputs.float() if isinstance(outputs, torch.Tensor) else tuple(o.float() for o in outputs)
+            loss = spec.loss(outputs, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            progress.set_postfix(loss=f"{float(loss.detach()):.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if eval_every and step % eval_every == 0 and step % steps_per_epoch:
+                evaluate(step / steps_per_epoch)
+            if step >= total_steps:
+                break
+        progress.close()
+        epoch += 1
+        evaluate(step / steps_per_epoch)
+    minutes = (time.monotonic() - started) / 60
+    print(f"done in {minutes:.1f} min; best dev {spec.metric} {best[spec.metric]:.4f} at epoch {best['epoch']} "
+          f"(step {best['step']}); model in {out}")
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m albert_edge.finetune", description=__doc__.split("\n")[0])
+    p.add_argument("--task", required=True, choices=sorted(TASKS))
+    p.add_argument("--train", required=True, help="training file (format set by the task)")
+    p.add_argument("--dev", required=True, help="dev file; picks the best checkpoint, never trained on")
+    p.add_argument("--model", required=True, help="pretrained HF-format directory (e.g. OUT/final of pretrain)")
+    p.add_argument("--tokenizer", default=None, help="defaults to the model directory's spiece.model")
+    p.add_argument("--out", required=True, help="directory for the best checkpoint")
+    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-seq-len", type=int, default=128)
+    p.add_argument("--warmup-ratio", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--num-hidden-layers", type=int, default=None, help="applications of the shared layer")
+    p.add_argument("--eval-every", type=int, default=None, help="also evaluate every N steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="bf16: mixed-precision autocast")
+    for cls in TASKS.values():
+        cls.add_arguments(p)
+    a = vars(p.parse_args(argv))
+    task_cls = TASKS[a["task"]]
+    generic = {"task", "train", "dev", "model", "tokenizer", "out", "epochs", "lr", "batch_size", "max_seq_len",
+               "warmup_ratio", "weight_decay", "num_hidden_layers", "eval_every", "seed", "threads", "precision"}
+    probe = argparse.ArgumentParser()
+    task_cls.add_arguments(probe)
+    task_options = {k: a[k] for k in vars(probe.parse_args([]))}
+    try:
+        finetune(**{k: a[k] for k in generic}, **task_options)
+    except (FinetuneError, ConfigError, TokenizerError, hub.HubError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+
+
+if __name__ == "__main__":
+    main()

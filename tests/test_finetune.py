@@ -1,0 +1,131 @@
+"""albert_edge.finetune: sequence classification end to end on a slice of SST-2, and its input checks."""
+
+import json
+import random
+
+import pytest
+import torch
+
+from albert_edge import hub
+from albert_edge.config import AlbertConfig
+from albert_edge.finetune import TASKS, f1_scores, finetune, length_bucketed, main
+from albert_edge.model import AlbertForPreTraining
+from albert_edge.tokenizer import BUNDLED_ASSETS, AlbertTokenizer
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    """A tiny random-weight 'pretrained' checkpoint, as albert_edge.pretrain writes it (with the tokenizer)."""
+    directory = tmp_path_factory.mktemp("pretrained")
+    torch.manual_seed(0)
+    config = AlbertConfig(vocab_size=16000, embedding_size=16, hidden_size=32, num_hidden_layers=2,
+                          num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    hub.save_pretrained(AlbertForPreTraining(config), directory)
+    AlbertTokenizer.from_pretrained(BUNDLED_ASSETS).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture()
+def sst2_slice(data_dir, tmp_path):
+    train_lines = (data_dir / "sst2" / "train.tsv").read_text(encoding="utf-8").splitlines()[:301]
+    dev_lines = (data_dir / "sst2" / "dev.tsv").read_text(encoding="utf-8").splitlines()[:101]
+    train, dev = tmp_path / "train.tsv", tmp_path / "dev.tsv"
+    train.write_text("\n".join(train_lines) + "\n", encoding="utf-8")
+    dev.write_text("\n".join(dev_lines) + "\n", encoding="utf-8")
+    return train, dev
+
+
+def test_sst2_end_to_end_keeps_best_and_saves_hf_with_labels(pretrained, sst2_slice, tmp_path):
+    train, dev = sst2_slice
+    out = tmp_path / "sst2"
+    best = finetune("sequence-classification", train, dev, pretrained, out, epochs=2, lr=1e-3, batch_size=16,
+                    max_seq_len=64, num_hidden_layers=3, labels="negative,positive")
+    assert {"config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "vocab.json"} <= {
+        p.name for p in out.iterdir()}
+    config = json.loads((out / "config.json").read_text())
+    assert config["architectures"] == ["AlbertForSequenceClassification"]
+    assert config["id2label"] == {"0": "negative", "1": "positive"} and config["num_hidden_layers"] == 3
+    log = [json.loads(line) for line in (tmp_path / "sst2.train_log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1.0, 2.0]
+    assert best["accuracy"] == max(r["dev_accuracy"] for r in log)  # the kept checkpoint is the best epoch
+    results = json.loads((out / "eval_results.json").read_text())
+    assert results["accuracy"] == best["accuracy"] and 0 <= results["f1"] <= 1
+
+    # The saved directory reproduces the selected dev accuracy when reloaded.
+    model = hub.from_pretrained(out)
+    tok = AlbertTokenizer.from_pretrained(out)
+    rows = [line.split("\t") for line in dev.read_text().splitlines()[1:]]
+    batch = tok.encode_batch([r[0] for r in rows], max_length=64)
+    with torch.no_grad():
+        logits = model(*(torch.from_numpy(batch[k]) for k in ("input_ids", "attention_mask", "token_type_ids")))
+    accuracy = (logits.argmax(-1) == torch.tensor([int(r[1]) for r in rows])).float().mean().item()
+    assert accuracy == pytest.approx(best["accuracy"])
+
+
+def test_repeats_change_depth_not_size(pretrained, sst2_slice, tmp_path):
+    train, dev = sst2_slice
+    sizes = []
+    for layers in (1, 4):
+        finetune("sequence-classification", train, dev, pretrained, tmp_path / f"l{layers}", epochs=0.1,
+                 num_hidden_layers=layers, precision="bf16")
+        sizes.append((tmp_path / f"l{layers}" / "model.safetensors").stat().st_size)
+    assert sizes[0] == sizes[1]
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("train_text, extra, message", [
+    (None, [], "file not found"),
+    ("text\tlabel\ngood\t1\n", [], "no column 'sentence'; its header is ['text', 'label']"),
+    ("sentence\tlabel\ngood\tpositive\n", [], "label 'positive' in column 'label' is not an integer"),
+    ("sentence\tlabel\ngood\t2\n", ["--labels", "negative,positive"], "label 2 is outside 0..1"),
+    ("sentence\tlabel\n", [], "has a header but no examples"),
+    ("", [], "is empty"),
+])
+def test_bad_inputs_fail_with_one_line_before_training(pretrained, tmp_path, train_text, extra, message):
+    train = tmp_path / "train.tsv"
+    if train_text is not None:
+        _write(train, train_text)
+    dev = _write(tmp_path / "dev.tsv", "sentence\tlabel\nfine\t1\nbad\t0\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--task", "sequence-classification", "--train", str(train), "--dev", str(dev),
+              "--model", str(pretrained), "--out", str(tmp_path / "out"), *extra])
+    text = str(exit_info.value.code)
+    assert text.startswith("error: ") and message in text and "\n" not in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_model_directory_is_checked(tmp_path):
+    dev = _write(tmp_path / "dev.tsv", "sentence\tlabel\nfine\t1\n")
+    with pytest.raises(SystemExit, match="error: --model .* not a model directory"):
+        main(["--task", "sequence-classification", "--train", str(dev), "--dev", str(dev),
+              "--model", str(tmp_path), "--out", str(tmp_path / "out")])
+
+
+def test_custom_columns_and_csv(pretrained, tmp_path):
+    csv_file = _write(tmp_path / "reviews.csv", 'review,stars\n"great, really",2\nawful,0\nok,1\n')
+    best = finetune("sequence-classification", csv_file, csv_file, pretrained, tmp_path / "out", epochs=1,
+                    text_column="review", label_column="stars")
+    assert "macro_f1" in best  # three classes
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["id2label"] == {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}
+
+
+def test_length_buckets_cover_every_example_once():
+    examples = [{"input_ids": [0] * random.Random(i).randint(3, 60), "id": i} for i in range(1000)]
+    batches = length_bucketed(examples, 32, random.Random(0), pool=10)
+    assert sorted(e["id"] for b in batches for e in b) == list(range(1000))
+
+    def padding(groups):
+        return sum(max(len(e["input_ids"]) for e in b) * len(b) - sum(len(e["input_ids"]) for e in b) for b in groups)
+
+    unbucketed = [examples[i:i + 32] for i in range(0, 1000, 32)]
+    assert padding(batches) < 0.25 * padding(unbucketed)
+
+
+def test_f1_and_registry():
+    assert f1_scores([1, 1, 0, 0], [1, 0, 0, 0], 2) == pytest.approx([0.8, 2 / 3])
+    assert set(TASKS) == {"sequence-classification", "token-classification", "question-answering"}
