@@ -23,6 +23,7 @@ transformers = pytest.importorskip("transformers")
 
 BUNDLED_SPIECE = Path(export_module.__file__).resolve().with_name("assets") / "spiece.model"
 MAX_LEN = 32
+N_BUILTIN = len(export_module._read_text_lines(export_module.VERIFY_SENTENCES, "built-in", comments=True))
 OUTSIDE_OK = {"aten_embedding_default", "torchao_dequantize_affine_default", "aten_slice_copy_tensor",
               "aten_select_copy_int", "dim_order_ops__to_dim_order_copy_default", "getitem", "sym_size"}
 MANIFEST_KEYS = {"format", "name", "task", "max_seq_len", "config", "labels", "inputs", "outputs", "quantization",
@@ -166,11 +167,11 @@ def test_length_one_runs(exports, hf_model):
 
 def test_verification_figures(exports):
     int8 = exports["int8"].manifest["verification"]
-    assert int8["sentences"] == 96 and "verify_sentences.txt" in int8["source"]
+    assert int8["sentences"] == N_BUILTIN and "verify_sentences.txt" in int8["source"]
     for backend in ("pte", "onnx"):
         figures = int8[backend]
         assert figures["top1_agreement"] >= 0.99
-        assert figures["predictions"] == 96
+        assert figures["predictions"] == N_BUILTIN
         assert figures["snr_db"] > 20 and figures["max_abs_diff"] > 0
         assert figures["accuracy"] is None
     fp32 = exports["fp32"].manifest["verification"]
@@ -203,7 +204,7 @@ def test_question_answering_export_takes_token_types(tmp_path):
     assert [o["name"] for o in manifest["outputs"]] == ["start_logits", "end_logits"]
     assert manifest["artifacts"] == {"pte": None, "onnx": "albert_qa_fp32.onnx"}
     figures = manifest["verification"]["onnx"]
-    assert figures["predictions"] == 2 * 96  # start and end per input
+    assert figures["predictions"] == 2 * N_BUILTIN  # start and end per input
     assert figures["top1_agreement"] == 1.0
 
 
