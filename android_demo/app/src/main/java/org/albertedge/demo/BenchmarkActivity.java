@@ -27,7 +27,7 @@ import org.pytorch.executorch.Module;
  *
  * <pre>
  * adb shell am start -n org.albertedge.demo/.BenchmarkActivity \
- *     --es model_path /data/local/tmp/albert/albert_sst2_xnnpack_int8.pte \
+ *     --es model_path /data/local/tmp/albert/albert_edge_xnnpack_int8.pte \
  *     --ei iterations 50 --ei warmups 5 --ei threads 4 --ei seq_len 128
  * </pre>
  *
