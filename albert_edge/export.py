@@ -467,6 +467,14 @@ def export(
     precision = "int8" if int8 else "fp32"
     out = Path(out) if out is not None else Path(f"albert_{name}_{precision}")
     _check_out(out, force)
+    task_eval = None
+    if eval_data is not None and task in TASK_METRIC_TASKS:
+        # NER and QA data (CoNLL, SQuAD JSON with an optional @first:last article range) score the artifacts with
+        # the task's own metric; the logit comparison keeps using the built-in sentences.
+        data_path, _, articles = str(eval_data).partition("@")
+        if not Path(data_path).is_file():
+            raise ExportError(f"--eval-data {data_path}: no such file")
+        task_eval, eval_data = (data_path, articles or None), None
     eval_texts, eval_labels = (read_eval_data(eval_data, config, task) if eval_data is not None else (None, None))
 
     # 2. Load.
@@ -593,6 +601,9 @@ def export(
         }
         # No temp+rename here: the whole staging directory is the unit that appears atomically.
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if verify and task_eval is not None:
+            verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads)
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _replace_dir(staging, out)
         _step(bar, "done")
     except BaseException:
@@ -601,6 +612,26 @@ def export(
     finally:
         bar.close()
     return ExportResult(out, manifest, time.perf_counter() - started)
+
+
+TASK_METRIC_TASKS = ("token-classification", "question-answering")
+
+
+def task_metrics(export_dir: Path, source: str | os.PathLike, artifacts: dict[str, Path],
+                 task_eval: tuple[str, str | None], threads: int | None) -> dict[str, Any]:
+    """Entity F1 (NER) or SQuAD EM/F1 (QA) of the fp32 eager model and of each exported artifact, on real task data,
+    through the same pipeline code an app mirrors."""
+    from albert_edge.pipeline import evaluate
+
+    data, articles = task_eval
+    results = {}
+    try:
+        for artifact, model_dir in [("eager", source)] + [(backend, export_dir) for backend in artifacts]:
+            scores = evaluate(model_dir, data, artifact=artifact, articles=articles, threads=threads or 1)
+            results[artifact] = {k: v for k, v in scores.items() if k not in ("task", "artifact")}
+    except (ValueError, OSError) as e:  # the task readers' data errors are ValueErrors naming file and line
+        raise ExportError(f"--eval-data {data}: {e}") from None
+    return {"data": Path(data).name + (f"@{articles}" if articles else ""), **results}
 
 
 def _check_agreement(figures: dict[str, dict[str, Any]], min_agreement: float, artifacts: dict[str, Path],
@@ -650,6 +681,13 @@ def summary(result: ExportResult) -> str:
                     f"  accuracy {100 * r['accuracy']:.2f}% (eager {100 * v['eager']['accuracy']:.2f}%)")
                 lines.append(f"    {backend:4s} top-1 agreement {agreement}  SNR {r['snr_db']} dB  max|diff| "
                              f"{r['max_abs_diff']:.2e}  {r['mean_ms']} ms/input{accuracy}")
+        metrics = v.get("task_metrics")
+        if metrics:
+            lines.append(f"  task metric (data {metrics['data']}):")
+            for artifact in ("eager", "pte", "onnx"):
+                if artifact in metrics:
+                    shown = {k: round(val, 2) for k, val in metrics[artifact].items() if k in ("f1", "exact_match")}
+                    lines.append(f"    {artifact:5s} " + "  ".join(f"{k} {val}" for k, val in shown.items()))
     else:
         lines.append("  not verified (--no-verify)")
     return "\n".join(lines)

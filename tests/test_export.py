@@ -347,3 +347,49 @@ def test_force_replaces_existing_output(tmp_path, hf_dir, monkeypatch):
     assert not (out / "old.txt").exists() and (out / "manifest.json").is_file()
     assert result.manifest["verification"] is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+CONLL = """John NNP B-NP B-PER
+Smith NNP I-NP I-PER
+lives VBZ B-VP O
+in IN B-PP O
+Paris NNP B-NP B-LOC
+
+The DT B-NP O
+bank NN I-NP O
+in IN B-PP O
+New NNP B-NP B-LOC
+York NNP I-NP I-LOC
+closed VBD B-VP O
+
+Mary NNP B-NP B-PER
+visited VBD B-VP O
+Rome NNP B-NP B-LOC
+"""
+NER_TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def test_ner_eval_data_records_task_metrics_for_eager_and_artifacts(tmp_path):
+    hf = save_hf(tmp_path / "ner", transformers.AlbertForTokenClassification,
+                 id2label=dict(enumerate(NER_TAGS)), label2id={t: i for i, t in enumerate(NER_TAGS)})
+    data = write(tmp_path / "valid.txt", CONLL.encode())
+    result = export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", eval_data=data, progress=False)
+    metrics = result.manifest["verification"]["task_metrics"]
+    assert metrics["data"] == "valid.txt" and set(metrics) == {"data", "eager", "onnx"}
+    assert metrics["eager"]["sentences"] == metrics["onnx"]["sentences"] == 3
+    # fp32 ONNX runs the same math as eager through the app's code path: the entity F1 must be the same.
+    assert metrics["onnx"]["f1"] == pytest.approx(metrics["eager"]["f1"], abs=1e-6)
+    # The logit comparison still ran on the built-in sentences, not on CoNLL lines.
+    assert "verify_sentences.txt" in result.manifest["verification"]["source"]
+
+
+def test_ner_eval_data_errors_are_one_line(tmp_path):
+    hf = save_hf(tmp_path / "ner", transformers.AlbertForTokenClassification,
+                 id2label=dict(enumerate(NER_TAGS)), label2id={t: i for i, t in enumerate(NER_TAGS)})
+    with pytest.raises(ExportError, match="no such file"):
+        export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", eval_data=tmp_path / "nope.txt",
+               progress=False)
+    bad = write(tmp_path / "bad.txt", b"John NNP B-NP PERSON\n")  # not an IOB2 tag
+    with pytest.raises(ExportError, match="--eval-data"):
+        export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", eval_data=bad, progress=False)
+    assert not (tmp_path / "out").exists()
