@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from albert_edge.runtime import MANIFEST, RuntimeLoadError, read_manifest
 
 ASSETS = Path("app") / "src" / "main" / "assets"
 SUPPORTED_TASKS = ("sequence-classification",)
@@ -36,13 +37,11 @@ def _sha256(path: Path) -> str:
 
 def check_export(export_dir: Path) -> tuple[dict, list[Path]]:
     """The manifest and the files to bundle, or a BundleError saying why the app cannot run this export."""
-    manifest_path = export_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise BundleError(f"{export_dir}: no manifest.json; pass a directory written by python -m albert_edge.export")
+    manifest_path = export_dir / MANIFEST
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"{manifest_path}: not valid JSON ({e}); re-run the export") from None
+        manifest = read_manifest(export_dir)
+    except RuntimeLoadError as e:
+        raise BundleError(str(e)) from None
     task = manifest.get("task")
     if task not in SUPPORTED_TASKS:
         raise BundleError(f"{export_dir}: task {task!r} is not supported by the demo app (it runs "

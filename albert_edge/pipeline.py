@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from albert_edge import ner, qa
+from albert_edge import ner, qa, runtime
 from albert_edge.config import AlbertConfig
 from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
 
@@ -114,16 +114,12 @@ def run_fn_for(model_or_runner) -> Callable[..., Any]:
 
 # -- pipelines -------------------------------------------------------------------------------------------------------
 def read_manifest(directory: str | Path) -> dict:
-    directory = Path(directory)
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise PipelineError(f"{directory}: no {MANIFEST}; pass a directory written by python -m albert_edge.export")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PipelineError(f"{path}: not valid JSON ({e}); re-run the export") from None
-    if not isinstance(manifest, dict) or "task" not in manifest:
-        raise PipelineError(f"{path}: no 'task'; re-run the export")
+        manifest = runtime.read_manifest(directory)
+    except runtime.RuntimeLoadError as e:
+        raise PipelineError(str(e)) from None
+    if "task" not in manifest:
+        raise PipelineError(f"{Path(directory) / MANIFEST}: no 'task'; re-run the export")
     return manifest
 
 
@@ -133,8 +129,6 @@ class Pipeline:
     task: str = ""
 
     def __init__(self, directory: str | Path, artifact: str | None = None, threads: int | None = None):
-        from albert_edge import runtime
-
         self.directory = Path(directory)
         self.manifest = read_manifest(self.directory)
         if self.manifest["task"] != self.task:

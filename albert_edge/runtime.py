@@ -157,15 +157,24 @@ class OnnxRunner(Runner):
         self._session = None
 
 
-def _from_manifest(directory: Path, threads: int | None, backend: str | None) -> Runner:
-    manifest_path = directory / MANIFEST
-    if not manifest_path.is_file():
-        raise RuntimeLoadError(f"{directory}: no {MANIFEST}; pass a .pte, an .onnx, or a directory written by "
-                               "python -m albert_edge.export")
+def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
+    """An export directory's manifest.json; RuntimeLoadError says why the directory is not an export. The one reader
+    that pipelines, the benchmark harness and the Android bundler share (each re-raises in its own error type)."""
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise RuntimeLoadError(f"{directory}: no {MANIFEST}; pass a directory written by python -m albert_edge.export")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RuntimeLoadError(f"{manifest_path}: not valid JSON ({e})") from None
+        raise RuntimeLoadError(f"{path}: not valid JSON ({e}); re-run the export") from None
+    if not isinstance(manifest, dict):
+        raise RuntimeLoadError(f"{path}: expected a JSON object; re-run the export")
+    return manifest
+
+
+def _from_manifest(directory: Path, threads: int | None, backend: str | None) -> Runner:
+    manifest = read_manifest(directory)
     artifacts = manifest.get("artifacts") or {}
     choice = backend or next((b for b in ("pte", "onnx") if artifacts.get(b)), None)
     if not choice or not artifacts.get(choice):

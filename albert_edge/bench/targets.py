@@ -6,13 +6,13 @@ eager reference and the peers are built from the same weights (`peers.py`); the 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from albert_edge.config import AlbertConfig
+from albert_edge.runtime import RuntimeLoadError, read_manifest
 
 MANIFEST = "manifest.json"
 # How the worker fills each named model input: random token ids, an all-ones mask, all-zero token types.
@@ -91,12 +91,10 @@ class Artifact:
         if not directory.is_dir():
             raise BenchError(f"{directory}: no such directory; pass an export directory "
                              "(written by python -m albert_edge.export --out DIR)")
-        if not path.is_file():
-            raise BenchError(f"{directory}: no {MANIFEST}; pass a directory written by python -m albert_edge.export")
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BenchError(f"{path}: not valid JSON ({e}); re-run the export") from None
+            manifest = read_manifest(directory)
+        except RuntimeLoadError as e:
+            raise BenchError(str(e)) from None
         for key in ("name", "max_seq_len", "config", "artifacts"):
             if key not in manifest:
                 raise BenchError(f"{path}: no {key!r}; it was not written by this albert_edge's export, re-run it")
