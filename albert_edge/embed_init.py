@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,14 @@ from albert_edge.pretrain import load_config, load_tokenizer
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 
 
+@dataclass
 class Cooccurrences:
     """Sparse symmetric co-occurrence counts: pair keys `row * vocab + column` (sorted, unique) and their weights."""
 
-    def __init__(self, vocab: int, keys: np.ndarray, weights: np.ndarray, pieces: int):
-        self.vocab, self.keys, self.weights, self.pieces = vocab, keys, weights, pieces
+    vocab: int
+    keys: np.ndarray
+    weights: np.ndarray
+    pieces: int  # pieces read
 
     def row_sums(self) -> np.ndarray:
         return np.bincount(self.keys // self.vocab, weights=self.weights, minlength=self.vocab)
@@ -54,8 +58,8 @@ def _merge(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def count_cooccurrences(
     paths: Sequence[str | Path], tokenizer: AlbertTokenizer, window: int = 5, progress: bool = True
 ) -> Cooccurrences:
-    """Counts of piece pairs at most `window` apart within a document, weighted 1/distance (word2vec's dynamic
-    window in expectation), both orders. Special pieces are never counted. Memory grows with the number of distinct
+    """Counts of piece pairs at most `window` apart within a document, weighted 1/distance (GloVe's weighting),
+    both orders. Special pieces are never counted. Memory grows with the number of distinct
     pairs, not with vocab^2 (a 30k vocabulary would need 3.6 GB dense)."""
     vocab = tokenizer.vocab_size
     special = np.array(sorted({tokenizer.pad_id, tokenizer.unk_id, tokenizer.cls_id, tokenizer.sep_id,
