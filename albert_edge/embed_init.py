@@ -159,8 +159,8 @@ def init_checkpoint(
     shutil.rmtree(partial, ignore_errors=True)
     hub.save_pretrained(model, partial)
     tok.save_pretrained(partial)
-    info = {"train": [str(p) for p in paths], "pieces_read": counts.pieces, "vocab_pieces_seen": int(seen.sum()), "window": window,
-            "embedding_size": cfg.embedding_size, "seed": seed}
+    info = {"train": [str(p) for p in paths], "pieces_read": counts.pieces, "vocab_pieces_seen": int(seen.sum()),
+            "window": window, "embedding_size": cfg.embedding_size, "seed": seed}
     (partial / "embed_init.json").write_text(json.dumps(info, indent=2) + "\n")
     if out.exists():  # replaced only now, when the new checkpoint is complete
         shutil.rmtree(out)

@@ -456,7 +456,7 @@ def export(
         raise ExportError("no bundled model in this install (albert_edge/assets/config.json is missing); "
                           "pass --model PATH_OR_HUB_ID")
     source = BUNDLED_MODEL if model is None else model
-    if model is None and eval_data is None and BUNDLED_EVAL.is_file():
+    if model is None and eval_data is None and verify and BUNDLED_EVAL.is_file():
         eval_data = BUNDLED_EVAL
     try:
         config = load_config(resolve(source))

@@ -16,7 +16,8 @@ RUNS=${RUNS:-runs}
 THREADS=${THREADS:-2}
 mkdir -p "$RUNS"
 
-# albert-edge-tiny with its shared layer applied 4 times while pretraining (the preset says 6; the weights are the same).
+# albert-edge-tiny with its shared layer applied 4 times while pretraining (the preset says 6; the weights are
+# the same).
 python -c "
 import json, sys
 from albert_edge.config import AlbertConfig
@@ -29,7 +30,7 @@ tail -n +2 "$DATA/sst2/train.tsv" | cut -f1 > "$RUNS/sst2_train_sentences.txt"
 python -m albert_edge.embed_init \
     --train "$DATA/corpus/novels_train.txt.gz" "$RUNS/sst2_train_sentences.txt" \
     --tokenizer albert_edge/assets --config "$RUNS/albert_edge_tiny_l4.json" --window 5 --seed 0 \
-    --threads "$THREADS" --out "$RUNS/stage0_embed"
+    --threads 1 --out "$RUNS/stage0_embed"  # the recorded run's SVD thread count
 
 # Stage 1: MLM + SOP on the novels, 64-token sequences (short sequences: more steps per second, and the plateau is
 # left in steps, not tokens), bf16 autocast (weights, optimizer state and validation stay fp32).
