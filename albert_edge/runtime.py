@@ -8,6 +8,11 @@ One interface for both runtimes, used by the export's verification, the benchmar
 Thread counts: ONNX Runtime takes `intra_op_num_threads` per session. ExecuTorch's XNNPACK delegate runs on one
 process-wide threadpool, so `threads` for a .pte resizes that pool (`_unsafe_reset_threadpool`) for every .pte
 runner in the process.
+
+Memory: a .pte loads with XNNPACK's weight cache on (`weight_cache=False` to opt out), so the shared layer's weights
+are packed once, not once per application (`albert_edge.backend_options`). Outputs are copied out with numpy, not
+cloned by torch: torch's clone runs on its OpenMP pool, whose threads keep spinning after it and starve the next
+XNNPACK call of a core.
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ class ExecuTorchRunner(Runner):
     backend = "pte"
 
     def __init__(self, path: Path, threads: int | None = None, input_names: list[str] | None = None,
-                 output_names: list[str] | None = None):
+                 output_names: list[str] | None = None, weight_cache: bool = True):
         # The quantized kernels (int8/int4 embedding lookup) live in a separate library; load it before the program.
         import executorch.kernels.quantized  # noqa: F401
         from executorch.extension.pybindings import portable_lib
@@ -98,8 +103,12 @@ class ExecuTorchRunner(Runner):
             if threads < 1:
                 raise RuntimeLoadError(f"threads must be >= 1, got {threads}")
             portable_lib._unsafe_reset_threadpool(threads)
+        from albert_edge.backend_options import set_xnnpack_weight_cache
+
         try:
             self._program = Runtime.get().load_program(path)
+            # Read by XNNPACK when a method is loaded, so it is set for this load even if another runner changed it.
+            self.weight_cache = set_xnnpack_weight_cache(weight_cache)
             self._method = self._program.load_method("forward")
         except (RuntimeError, ValueError) as e:
             raise RuntimeLoadError(f"{path}: not a loadable ExecuTorch program ({str(e).splitlines()[0]})") from None
@@ -121,13 +130,26 @@ class ExecuTorchRunner(Runner):
         seq = feed[self.input_names[0]].shape
         if seq[0] != self.max_shape[0] or seq[1] > self.max_shape[1] or seq[1] < 1:
             raise RuntimeLoadError(f"{self.path.name} takes shape (1, 1..{self.max_shape[1]}), got {seq}")
-        outputs = self._method.execute([torch.from_numpy(feed[name]) for name in self.input_names])
-        # Outputs live in the program's planned memory and are overwritten by the next call: copy them out.
-        return [o.detach().numpy().copy() for o in outputs]
+        return execute(self._method, [torch.from_numpy(feed[name]) for name in self.input_names])
 
     def close(self) -> None:
         self._method = None
         self._program = None
+
+
+def execute(method: Any, inputs: list[Any]) -> list[np.ndarray]:
+    """Run an `executorch.runtime.Method` and copy its outputs out with numpy.
+
+    Outputs live in the program's planned memory and are overwritten by the next call, so they must be copied; the
+    bindings' own copy (`clone_outputs=True`, the default) is a torch clone on torch's OpenMP pool, whose threads then
+    spin and halve the next XNNPACK call. Falls back to the default where the bindings lack `clone_outputs`.
+    """
+    bound = getattr(method, "_method", None)
+    try:
+        outputs = bound(inputs, clone_outputs=False) if bound is not None else method.execute(inputs)
+    except TypeError:
+        outputs = method.execute(inputs)
+    return [np.array(o.detach().numpy() if hasattr(o, "detach") else o, copy=True) for o in outputs]
 
 
 class OnnxRunner(Runner):
@@ -173,7 +195,7 @@ def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
-def _from_manifest(directory: Path, threads: int | None, backend: str | None) -> Runner:
+def _from_manifest(directory: Path, threads: int | None, backend: str | None, weight_cache: bool) -> Runner:
     manifest = read_manifest(directory)
     artifacts = manifest.get("artifacts") or {}
     choice = backend or next((b for b in ("pte", "onnx") if artifacts.get(b)), None)
@@ -183,19 +205,23 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None) ->
     if choice == "pte":
         names = [i["name"] for i in manifest.get("inputs", [])] or None
         outputs = [o["name"] for o in manifest.get("outputs", [])] or None
-        return ExecuTorchRunner(path, threads, names, outputs)
+        return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache)
     return OnnxRunner(path, threads)
 
 
-def load(path: str | os.PathLike, threads: int | None = None, backend: str | None = None) -> Runner:
-    """A Runner for a `.pte`, an `.onnx`, or an export directory (its .pte unless `backend="onnx"`)."""
+def load(path: str | os.PathLike, threads: int | None = None, backend: str | None = None,
+         weight_cache: bool = True) -> Runner:
+    """A Runner for a `.pte`, an `.onnx`, or an export directory (its .pte unless `backend="onnx"`).
+
+    `weight_cache` (.pte only): XNNPACK packs each weight once however many call sites share it (see module doc).
+    """
     path = Path(path)
     if not path.exists():
         raise RuntimeLoadError(f"{path}: no such file or directory")
     if path.is_dir():
-        return _from_manifest(path, threads, backend)
+        return _from_manifest(path, threads, backend, weight_cache)
     if path.suffix == ".pte":
-        return ExecuTorchRunner(path, threads)
+        return ExecuTorchRunner(path, threads, weight_cache=weight_cache)
     if path.suffix == ".onnx":
         return OnnxRunner(path, threads)
     raise RuntimeLoadError(f"{path}: expected a .pte or .onnx file, or an export directory")

@@ -174,6 +174,31 @@ def test_goals_met_and_missed_say_by_how_much():
     assert "MiB over the bound" in goals["peak RSS over runtime baseline"].verdict
 
 
+def test_weight_cache_goal_compares_with_the_nocache_row():
+    rows = _goal_rows(peak=15.0) + report.pivot(_records("pte-int8-nocache", "ours", "int8", 128, 12.0, **{
+        "peak_mem_over_baseline(mb)": 99.6, "artifact_size(mb)": 11.6}))
+    goal = {g.name: g for g in report.goals(rows, rows[0].device, "albert_x", 2)}[
+        "peak RSS over runtime baseline / .pte size"]
+    assert goal.met is True and "1.29×" in goal.value and "weight cache off: 99.6 MiB (8.6×)" in goal.value
+    rows = _goal_rows(peak=24.4)
+    goal = {g.name: g for g in report.goals(rows, rows[0].device, "albert_x", 2)}[
+        "peak RSS over runtime baseline / .pte size"]
+    assert goal.met is False and "weight cache off" not in goal.value
+
+
+def test_pte_targets_come_with_and_without_the_weight_cache(tmp_path):
+    from albert_edge.bench.targets import Artifact
+
+    (tmp_path / "m.pte").write_bytes(b"x" * 10)
+    manifest = {"name": "t", "max_seq_len": 8, "config": {"vocab_size": 99}, "artifacts": {"pte": "m.pte"},
+                "inputs": [{"name": "input_ids"}, {"name": "attention_mask"}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    targets = Artifact.read(tmp_path).targets(("pte",))
+    assert [t.label for t in targets] == ["pte-fp32", "pte-fp32-nocache"]
+    specs = [t.worker_spec(2, [8], 1, 0) for t in targets]
+    assert [s["weight_cache"] for s in specs] == [True, False]
+
+
 def test_goals_not_measurable_are_na():
     recs = _records("pte-int8", "ours", "int8", 64, 3.0)
     rows = report.pivot(recs)

@@ -7,7 +7,7 @@ eager reference and the peers are built from the same weights (`peers.py`); the 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,12 @@ class Target:
     task: str | None = None
     planned_bytes: int | None = None  # ExecuTorch memory-planned activations (.pte only)
     extra: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # passed to the worker's loader (pte: weight_cache)
 
     def worker_spec(self, threads: int, seq_lens: list[int], iterations: int, warmups: int) -> dict[str, Any]:
         return {"kind": self.kind, "path": str(self.path), "task": self.task, "threads": threads,
                 "seq_lens": sorted(seq_lens), "iterations": iterations, "warmups": warmups, "batch": 1,
-                "inputs": self.inputs, "seed": 0}
+                "inputs": self.inputs, "seed": 0, **self.options}
 
 
 def size_on_disk(path: Path) -> int:
@@ -156,10 +157,18 @@ class Artifact:
             path = self.file(backend)
             if backend not in backends or path is None:
                 continue
-            out.append(Target(
+            recipe = f"albert_edge export{' ' + scheme if scheme else ''}"
+            target = Target(
                 label=f"{backend}-{self.quantization}", kind=kind, path=path, model=self.model,
                 quantization=self.quantization, role="ours", backend=minibench_backend, runtime=runtime,
                 inputs=inputs, size_bytes=size_on_disk(path), task=self.task,
                 planned_bytes=planned_memory(path) if kind == "pte" else None,
-                extra={"artifact": path.name, "recipe": f"albert_edge export{' ' + scheme if scheme else ''}"}))
+                extra={"artifact": path.name, "recipe": recipe})
+            out.append(target)
+            if kind == "pte":
+                # The runtime's default packs shared weights once (XNNPACK weight cache); this row is the pip
+                # runtime's own default, so the memory the cache saves is visible in the report.
+                target.options = {"weight_cache": True}
+                out.append(replace(target, label=f"{target.label}-nocache", options={"weight_cache": False},
+                                   extra={**target.extra, "recipe": f"{recipe}, XNNPACK weight cache off"}))
         return out

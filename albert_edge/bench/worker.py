@@ -128,10 +128,14 @@ def load_pte(spec: dict[str, Any]) -> Backend:
     from executorch.extension.pybindings import portable_lib
     from executorch.runtime import Runtime
 
+    from albert_edge.backend_options import set_xnnpack_weight_cache
+    from albert_edge.runtime import execute
+
     portable_lib._unsafe_reset_threadpool(int(spec["threads"]))
     runtime = Runtime.get()
     t0 = time.perf_counter()
     program = runtime.load_program(spec["path"])
+    spec["_weight_cache"] = set_xnnpack_weight_cache(bool(spec.get("weight_cache", True)))
     method = program.load_method("forward")
     spec["_load_ms"] = (time.perf_counter() - t0) * 1e3
 
@@ -139,7 +143,7 @@ def load_pte(spec: dict[str, Any]) -> Backend:
         return [torch.from_numpy(a) for a in arrays]
 
     def run(feed):
-        return [o.numpy() if hasattr(o, "numpy") else np.asarray(o) for o in method.execute(feed)]
+        return execute(method, feed)
 
     return prepare, run
 
@@ -228,7 +232,7 @@ LOADERS: dict[str, Callable[[dict[str, Any]], Backend]] = {
     "pte": load_pte, "onnx": load_onnx, "eager": load_eager, "hf-eager": load_hf,
 }
 # Imported before the memory baseline: a runtime's own libraries are the process's floor, not the model's memory.
-IMPORTS = {"pte": ("torch", "executorch.runtime", "executorch.kernels.quantized"), "onnx": ("onnxruntime",),
+IMPORTS = {"pte": ("torch", "executorch.runtime", "executorch.kernels.quantized", "albert_edge.runtime"), "onnx": ("onnxruntime",),
            "eager": ("torch", "albert_edge.hub"), "hf-eager": ("torch", "transformers")}
 
 
@@ -255,6 +259,8 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         "import_s": import_s, "load_ms": load_ms, "rss_baseline": rss_baseline, "rss_after_load": rss_bytes(),
         "peak_load": peak, "peak_reset": peak_reset, "torch_imported": "torch" in sys.modules, "runs": [],
     }
+    if "_weight_cache" in spec:  # what was in effect: False where the runtime could not turn it on
+        result["weight_cache"] = spec.pop("_weight_cache")
     rng = np.random.default_rng(int(spec.get("seed", 0)))
     batch, iterations, warmups = int(spec.get("batch", 1)), int(spec["iterations"]), int(spec["warmups"])
     for seq_len in sorted(spec["seq_lens"]):
