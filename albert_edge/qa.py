@@ -22,6 +22,7 @@ letters do); otherwise (ligatures, `` quotes) each piece spans its whole word.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import string
@@ -69,8 +70,9 @@ def read_squad(path: str | Path, articles: slice | None = None) -> list[SquadExa
     if not path.is_file():
         raise FileNotFoundError(f"SQuAD file not found: {path}")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raw = path.read_bytes()
+        document = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, gzip.BadGzipFile, EOFError) as e:
         raise QaDataError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise QaDataError(f"{path}: no 'data' list; expected SQuAD v1.1 JSON "

@@ -645,12 +645,14 @@ def train_tokenizer(
     tsv_column: str | None = None,
     num_threads: int = 2,
     character_coverage: float = 0.9995,
+    cased: bool = False,
 ) -> Path:
     """Train ALBERT's unigram SentencePiece model; write `out_dir/spiece.model` and `out_dir/vocab.json`.
 
     Lines from all files are sampled uniformly (reservoir, `seed`) down to `sample_lines`, normalised like
     `AlbertTokenizer` does before encoding, and given to SentencePiece with the identity rule. Special-token strings
-    in the corpus are treated as spaces, as encoding would split them out. Returns the path of `spiece.model`.
+    in the corpus are treated as spaces, as encoding would split them out. `cased` keeps capitals (NER needs them)
+    and records `do_lower_case: false` in `out_dir/tokenizer_config.json`. Returns the path of `spiece.model`.
     """
     if not files:
         raise TokenizerError("no training input given")
@@ -675,7 +677,7 @@ def train_tokenizer(
         if seen == before:
             raise TokenizerError(f"training input {file} has no non-blank lines")
     sentences = [
-        " ".join(word for word in _WHITESPACE.split(normalize(_SPECIAL_SPLIT.sub(" ", line))) if word)
+        " ".join(word for word in _WHITESPACE.split(normalize(_SPECIAL_SPLIT.sub(" ", line), lowercase=not cased)) if word)
         for line in tqdm(sample, desc="normalising", unit=" lines")
     ]
     sentences = [s for s in sentences if s]
@@ -704,7 +706,10 @@ def train_tokenizer(
             character_coverage=character_coverage,
             # Digits and punctuation are rare in novels and fell under the coverage cut (a first bundled model had
             # no digits at all); QA and NER text needs them, and phone keyboards type curly quotes and dashes.
-            required_chars=string.digits + string.ascii_lowercase + string.punctuation + "‘’“”–—£€°·•",
+            required_chars=string.digits
+            + (string.ascii_letters if cased else string.ascii_lowercase)
+            + string.punctuation
+            + "‘’“”–—£€°·•",
             input_sentence_size=0,  # already sampled above, reproducibly
             max_sentence_length=1 << 16,  # novels have paragraph-long lines; the default 4192 bytes drops them
             num_threads=num_threads,
@@ -715,7 +720,9 @@ def train_tokenizer(
     out_dir = Path(out_dir)
     model_path = out_dir / MODEL_FILE
     _write_atomic(model_path, model.getvalue())
-    AlbertTokenizer(model_path).export_vocab(out_dir / VOCAB_FILE)
+    tokenizer = AlbertTokenizer(model_path, do_lower_case=not cased)
+    tokenizer.save_pretrained(out_dir)
+    tokenizer.export_vocab(out_dir / VOCAB_FILE)
     return model_path
 
 
@@ -730,6 +737,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     train.add_argument("--sample-lines", type=int, default=1_000_000, help="train on at most this many lines")
     train.add_argument("--seed", type=int, default=0, help="for line sampling and SentencePiece")
     train.add_argument("--threads", type=int, default=2, help="SentencePiece trainer threads")
+    train.add_argument("--cased", action="store_true", help="keep capitals (the saved tokenizer does not lower-case)")
     export = commands.add_parser("export-vocab", help="write the device vocabulary JSON for a spiece.model")
     export.add_argument("--model", required=True, help="spiece.model")
     export.add_argument("--out", required=True, help="vocab.json to write")
@@ -748,8 +756,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 seed=args.seed,
                 tsv_column=args.tsv_column,
                 num_threads=args.threads,
+                cased=args.cased,
             )
-            tok = AlbertTokenizer(path)
+            tok = AlbertTokenizer.from_pretrained(path.parent)
         else:
             tok = AlbertTokenizer(args.model, do_lower_case=not args.cased, keep_accents=args.keep_accents)
             path = tok.export_vocab(args.out)

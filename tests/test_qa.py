@@ -178,6 +178,18 @@ def test_read_squad_real_file_split_by_article(data_dir):
     assert found / sum(len(e.answers) for e in every) > 0.99
 
 
+def test_read_squad_reads_the_gzipped_training_set(data_dir):
+    """The rebuilt SQuAD v1.1 train file ships gzipped; it is read as is, article ranges included."""
+    path = data_dir / "squad" / "train-v1.1-reconstructed.json.gz"
+    if not path.is_file():
+        pytest.skip("no SQuAD train file")
+    every = qa.read_squad(path)
+    assert len(every) == 87_599
+    tail = qa.read_squad(*qa.split_articles(f"{path}@430:"))
+    assert 0 < len(tail) < 5000 and tail[-1].question == every[-1].question
+    assert all(e.context[a["answer_start"]:].startswith(a["text"]) for e in tail for a in e.answers)
+
+
 def test_read_squad_bad_inputs(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.json"):
         qa.read_squad(tmp_path / "nope.json")
@@ -188,6 +200,10 @@ def test_read_squad_bad_inputs(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(QaDataError, match="not valid JSON"):
         qa.read_squad(bad)
+    broken_gz = tmp_path / "bad.json.gz"
+    broken_gz.write_bytes(b"\x1f\x8b\x08 truncated")
+    with pytest.raises(QaDataError, match="bad.json.gz: not valid JSON"):
+        qa.read_squad(broken_gz)
     bad.write_text(json.dumps({"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": 1}]}]}]}))
     with pytest.raises(QaDataError, match="article 0"):
         qa.read_squad(bad)

@@ -410,6 +410,24 @@ def test_training_is_reproducible(small_dir, tmp_path):
     assert (tmp_path / "a" / "vocab.json").is_file()
 
 
+def test_cased_training_keeps_capitals_and_matches_transformers(small_dir, tmp_path):
+    """`--cased` (NER needs capitals): pieces with capitals, do_lower_case false saved, transformers agrees."""
+    transformers = pytest.importorskip("transformers")
+    corpus = tmp_path / "cased.txt"
+    text = (small_dir / "corpus.txt").read_text(encoding="utf-8").splitlines()[:1500]
+    corpus.write_text("\n".join(line.title() if i % 2 else line for i, line in enumerate(text)) + "\n")
+    train_tokenizer([corpus], tmp_path / "tok", vocab_size=400, sample_lines=1500, seed=0, num_threads=1,
+                    cased=True)
+    ours = AlbertTokenizer.from_pretrained(tmp_path / "tok")
+    assert ours.do_lower_case is False
+    assert any(p.lstrip("\u2581")[:1].isupper() for p in ours.pieces)
+    assert json.loads((tmp_path / "tok" / "vocab.json").read_text())["normalizer"]["lowercase"] is False
+    hf = transformers.AlbertTokenizer.from_pretrained(str(tmp_path / "tok"))
+    for line in ["The Quick Brown Fox of London .", text[1].title(), text[2]]:
+        assert ours.encode(line).input_ids == hf(line)["input_ids"]
+    assert ours.tokenize("London") != ours.tokenize("london")
+
+
 def test_training_reads_gzip_and_tsv_column(tmp_path):
     import gzip
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The bundled NER and QA models' recipe (issue 15), as run. Figures in their model cards come from the logs and
+# manifests these commands write under runs/. Run from the repository root; the data is ../shared/data.
+#
+#   stage 0  a cased 16k tokenizer, the pretraining corpus (scripts/make_task_corpus.py), corpus embeddings
+#   stage 1  MLM + SOP pretraining of albert-edge-tiny (one layer applied 4 times), 64-token sequences
+#   stage 2  the same at 256 tokens, briefly, so positions up to 256 are trained for QA windows
+#   stage 3  NER fine-tuning (CoNLL-2003 train minus its last 1,000 sentences, which pick the checkpoint)
+#   stage 4  QA fine-tuning (SQuAD v1.1 train articles 0..429; articles 430..441 pick the checkpoint)
+#   stage 5  int8 exports evaluated on CoNLL valid and the 38 SQuAD dev articles (never trained on or selected on)
+#
+# Pretraining checkpoints every 10 minutes and on SIGINT/SIGTERM; rerun a stage's command with --resume appended.
+set -euo pipefail
+
+DATA=${DATA:-../shared/data}
+RUNS=${RUNS:-runs}
+THREADS=${THREADS:-2}
+mkdir -p "$RUNS"
+STAGE=${STAGE:-0}
+
+if [ "$STAGE" -le 0 ]; then
+    python scripts/make_task_corpus.py --data "$DATA" --out "$RUNS/corpus"
+    # Cased: NER leans on capitals. Trained on the raw source files (same text as the shuffled corpus).
+    python -m albert_edge.tokenizer train --cased --input "$DATA/corpus/novels_train.txt.gz" \
+        "$DATA/corpus/eltec_eng_train.txt.gz" "$RUNS/corpus/squad_train_contexts.txt" \
+        "$RUNS/corpus/conll_train_sentences.txt" --vocab-size 16000 --sample-lines 400000 --seed 0 --threads 2 \
+        --out "$RUNS/tok_cased"
+    python -c "
+import json, sys
+from albert_edge.config import AlbertConfig
+config = AlbertConfig.from_preset('albert-edge-tiny').to_dict()
+config['num_hidden_layers'] = 4
+json.dump(config, open(sys.argv[1], 'w'), indent=2)" "$RUNS/albert_edge_tiny_l4.json"
+    python -m albert_edge.embed_init --train "$DATA/corpus/novels_train.txt.gz" "$DATA/corpus/eltec_eng_train.txt.gz" \
+        "$RUNS/corpus/squad_train_contexts.txt" "$RUNS/corpus/conll_train_sentences.txt" \
+        --tokenizer "$RUNS/tok_cased" --config "$RUNS/albert_edge_tiny_l4.json" --window 5 --seed 0 --threads 1 \
+        --out "$RUNS/enc_stage0"
+fi
+
+PT=(python -m albert_edge.pretrain --train "$RUNS/corpus/encoder_corpus.txt.gz" --valid "$DATA/corpus/novels_valid.txt"
+    --tokenizer "$RUNS/tok_cased" --objective sop --valid-every 500 --valid-examples 256 --save-every-min 10
+    --seed 0 --threads "$THREADS" --precision bf16)
+if [ "$STAGE" -le 1 ]; then
+    "${PT[@]}" --init-from "$RUNS/enc_stage0" --max-seq-len 64 --batch-size 64 --lr 1e-3 --warmup 200 --steps 9000 \
+        --out "$RUNS/enc_stage1" ${RESUME:+--resume}
+fi
+if [ "$STAGE" -le 2 ]; then
+    "${PT[@]}" --init-from "$RUNS/enc_stage1/final" --max-seq-len 256 --batch-size 16 --lr 3e-4 --warmup 100 \
+        --steps 1200 --out "$RUNS/enc_stage2" ${RESUME:+--resume}
+fi
