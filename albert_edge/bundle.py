@@ -9,13 +9,12 @@ folder and swapped in whole, so a failed run leaves the previous bundle as it wa
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from albert_edge.files import AlbertEdgeError, OutputDirectory, sha256_file
 from albert_edge.runtime import MANIFEST, RuntimeLoadError, read_manifest
 
 ASSETS = Path("app") / "src" / "main" / "assets"
@@ -23,16 +22,8 @@ SUPPORTED_TASKS = ("sequence-classification",)
 APP_INPUTS = ["input_ids", "attention_mask"]
 
 
-class BundleError(ValueError):
+class BundleError(AlbertEdgeError):
     """An export the app cannot run, or a folder that is not the Android demo."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_export(export_dir: Path) -> tuple[dict, list[Path]]:
@@ -63,7 +54,7 @@ def check_export(export_dir: Path) -> tuple[dict, list[Path]]:
         if not path.is_file():
             raise BundleError(f"{path}: missing; the export directory is incomplete, re-run the export")
         expected = (manifest.get("files") or {}).get(name, {}).get("sha256")
-        if expected and _sha256(path) != expected:
+        if expected and sha256_file(path) != expected:
             raise BundleError(f"{path}: sha256 differs from manifest.json; the file changed after export, re-run it")
         files.append(path)
     return manifest, files + [manifest_path]
@@ -76,18 +67,11 @@ def bundle(export_dir: str | os.PathLike, android_dir: str | os.PathLike) -> Pat
         raise BundleError(f"{android_dir}: no app/ folder; pass the android_demo project directory")
     _, files = check_export(export_dir)
     assets = android_dir / ASSETS
-    assets.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=assets.parent, prefix=".assets."))
-    try:
+    # The assets folder is this command's own output (git-ignored), so it is always replaced, in one swap.
+    with OutputDirectory(assets, force=True, what="assets folder") as staging:
         for f in files:
             shutil.copy2(f.resolve(), staging / f.name)
-        old = assets.with_name(f".assets.old.{os.getpid()}")
-        if assets.exists():
-            assets.rename(old)
-        staging.rename(assets)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            os.chmod(staging / f.name, 0o644)
     return assets
 
 
@@ -98,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         assets = bundle(args.export_dir, args.android_dir)
-    except BundleError as e:
+    except AlbertEdgeError as e:
         sys.exit(f"error: {e}")
     for f in sorted(assets.iterdir()):
         print(f"{f.stat().st_size:>12,d}  {f}")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from albert_edge.files import AlbertEdgeError, atomic_write_text
+
 CONFIG_NAME = "config.json"
 
 
-class ConfigError(ValueError):
+class ConfigError(AlbertEdgeError):
     """A config.json that is missing, unreadable or inconsistent."""
 
 
@@ -135,18 +136,6 @@ class AlbertConfig:
         if name not in PRESETS:
             raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}")
         return cls(**{**PRESETS[name], **overrides})
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes files owner-only; a config is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _v1(v2: dict[str, Any]) -> dict[str, Any]:

@@ -21,8 +21,6 @@ resumes at exactly the k-th instance without replaying any masking.
 
 from __future__ import annotations
 
-import gzip
-import io
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from albert_edge.files import AlbertEdgeError, open_text
+
 IGNORE_INDEX = -100  # torch cross_entropy's default ignore_index: unmasked positions and absent SOP labels
 OBJECTIVES = ("sop", "nsp", "mlm")
 # ALBERT's `_is_start_piece_sp`: these one-character pieces always start a new word.
@@ -39,14 +39,8 @@ _PUNCTUATION = set('!"#$%&\'()*+,-./:;?@[\\]^_`{|}~') | {"€", "£"}
 _ENGLISH = set("abcdefghijklmnopqrstuvwxyz") | _PUNCTUATION
 
 
-class DataError(ValueError):
+class DataError(AlbertEdgeError):
     """Training text that cannot be used; the message says what is wrong and how to fix it."""
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
 
 
 def check_text_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -58,7 +52,7 @@ def check_text_files(paths: Sequence[str | Path]) -> list[Path]:
         if not path.is_file():
             raise DataError(f"text file not found: {path}")
         try:
-            with _open_text(path) as f:
+            with open_text(path, newline=None) as f:
                 has_text = any(line.strip() for line in f)
         except (OSError, UnicodeDecodeError, EOFError) as err:
             raise DataError(f"{path}: cannot be read as UTF-8 text ({err})") from None
@@ -71,7 +65,7 @@ def check_text_files(paths: Sequence[str | Path]) -> list[Path]:
 def read_documents(paths: Iterable[str | Path]) -> Iterator[list[str]]:
     """Documents (lists of non-blank lines) from text files in order; a blank line ends a document."""
     for path in paths:
-        with _open_text(Path(path)) as f:
+        with open_text(path, newline=None) as f:
             lines: list[str] = []
             for line in f:
                 line = line.strip()

@@ -18,17 +18,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import hashlib
 import importlib.metadata
 import json
 import logging
 import math
 import os
 import re
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -41,6 +38,7 @@ import torch
 from tqdm import tqdm
 
 from albert_edge.config import AlbertConfig
+from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, sha256_file
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
@@ -52,6 +50,7 @@ EXPORT_TASKS = ("sequence-classification", "token-classification", "question-ans
                 "feature-extraction")
 BACKENDS = ("pte", "onnx", "all")
 EMBEDDINGS = ("int8", "int4", "fp32")
+INT4_EMBEDDING_GROUP = 32  # the int4 recipe's columns per scale (quantize.xnnpack.XnnpackInt8Recipe)
 BUNDLED_MODEL = Path(__file__).resolve().with_name("assets")
 # GLUE SST-2 dev (872 labelled sentences, byte-for-byte): the bundled model's own evaluation set, so exporting it with
 # no arguments verifies on real labelled data and records fp32 and int8 accuracy. It never trained the model.
@@ -62,7 +61,7 @@ CALIBRATION_LIMIT = 256  # lines: activation ranges settle well before this on s
 LABELLED_TASKS = ("sequence-classification", "token-classification")
 
 
-class ExportError(ValueError):
+class ExportError(AlbertEdgeError):
     """Input the export cannot use, or an export that failed verification; the message says what to do."""
 
 
@@ -134,20 +133,6 @@ def default_name(model: str | os.PathLike | None) -> str:
     stem = Path(str(model).rstrip("/")).name.lower()
     stem = re.sub(r"^albert[-_]?", "", stem)
     return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "model"
-
-
-def _check_out(out: Path, force: bool) -> None:
-    if out.exists():
-        if not out.is_dir():
-            raise ExportError(f"--out {out} is a file; pass a directory path")
-        if any(out.iterdir()) and not force:
-            raise ExportError(f"--out {out} exists and is not empty; pass --force to replace it")
-    parent = out.parent if out.parent != Path("") else Path(".")
-    existing = parent
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ExportError(f"--out {out}: {existing} is not a writable directory; pass --out somewhere writable")
 
 
 # -- tokenised inputs ------------------------------------------------------------------------------------------------
@@ -348,7 +333,8 @@ def verify_artifacts(model: AlbertPreTrainedModel, artifacts: dict[str, Path], e
         gold = np.array([e.label for e in examples])
         results["eager"] = {"accuracy": float(np.mean([_top1(task, r)[0] for r in references] == gold))}
     for backend, path in artifacts.items():
-        runner = runtime.load(path, threads=threads)
+        runner = runtime.load(path, threads=threads, vocab_size=model.config.vocab_size,
+                              type_vocab_size=model.config.type_vocab_size)
         diffs, ref_flat, act_flat, agree, total, correct, seconds = [], [], [], 0, 0, 0, 0.0
         try:
             for example, reference in tqdm(list(zip(examples, references)), desc=f"verify: {backend}",
@@ -382,14 +368,6 @@ def verify_artifacts(model: AlbertPreTrainedModel, artifacts: dict[str, Path], e
 
 
 # -- manifest --------------------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _version(package: str) -> str | None:
     for name in (package, package.replace("_", "-")):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
@@ -466,13 +444,20 @@ def export(
     if task not in EXPORT_TASKS:
         raise ExportError(f"the checkpoint is a {task} model, which is not exportable; pass --task with one of "
                           f"{', '.join(EXPORT_TASKS)}")
+    if int8 and embedding == "int4" and config.embedding_size % INT4_EMBEDDING_GROUP:
+        raise ExportError(f"--embedding int4 quantizes the word embeddings in groups of {INT4_EMBEDDING_GROUP} "
+                          f"columns; this model's embedding_size {config.embedding_size} is not a multiple of it "
+                          "(use --embedding int8)")
     if max_seq_len > config.max_position_embeddings:
         raise ExportError(f"--max-seq-len {max_seq_len} exceeds the model's max_position_embeddings "
                           f"({config.max_position_embeddings}); pass at most {config.max_position_embeddings}")
     name = name or default_name(model)
     precision = "int8" if int8 else "fp32"
     out = Path(out) if out is not None else Path(f"albert_{name}_{precision}")
-    _check_out(out, force)
+    try:  # refuses a non-empty --out (without force), a symlink, a folder it cannot write
+        output = OutputDirectory(out, force)
+    except OutputError as e:
+        raise ExportError(str(e)) from None
     task_eval = None
     if eval_data is not None and task in TASK_METRIC_TASKS:
         # NER and QA data (CoNLL, SQuAD JSON with an optional @first:last article range) score the artifacts with
@@ -501,7 +486,8 @@ def export(
         from quantize.xnnpack import XnnpackInt8Recipe
 
         linear = "static" if calibration_lines else "dynamic"
-        xnnpack_recipe = XnnpackInt8Recipe(linear=linear, embedding=embedding)
+        xnnpack_recipe = XnnpackInt8Recipe(linear=linear, embedding=embedding,
+                                            embedding_group_size=INT4_EMBEDDING_GROUP)
         # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4.
         onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8")
     calibration_examples = (build_examples(calibration_lines, None, tokenizer, config, task, max_seq_len, input_names)
@@ -527,94 +513,84 @@ def export(
     # 3. Build everything in a temp dir beside the target; rename it into place only when all of it succeeded.
     pte_name = f"albert_{name}_xnnpack_{precision}.pte" if backend in ("pte", "all") else None
     onnx_name = f"albert_{name}_{precision}.onnx" if backend in ("onnx", "all") else None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    except OSError as e:
-        raise ExportError(f"--out {out}: cannot create a directory there ({e.strerror}); "
-                          "pass a writable path") from None
     steps = (3 if pte_name else 0) + ((2 if int8 else 1) if onnx_name else 0) + 2 + int(verify)
     bar = tqdm(total=steps, desc=f"export {name} {precision}", unit="step", disable=not progress)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; once renamed it is an ordinary directory
-        delegation = None
-        artifacts: dict[str, Path] = {}
-        if pte_name:
-            delegation = export_pte(net, staging / pte_name, input_names=input_names, max_seq_len=max_seq_len,
-                                    recipe=xnnpack_recipe, calibration=calibration_examples, bar=bar)
-            os.symlink(pte_name, staging / "model.pte")
-            artifacts["pte"] = staging / pte_name
-        if onnx_name:
-            export_onnx(net, staging / onnx_name, input_names=input_names, max_seq_len=max_seq_len,
-                        recipe=onnx_recipe, calibration=calibration_examples, bar=bar)
-            os.symlink(onnx_name, staging / "model.onnx")
-            artifacts["onnx"] = staging / onnx_name
-        _step(bar, "tokenizer files")
-        tokenizer_entry = None
-        if tokenizer is not None:
-            tokenizer.save_pretrained(staging)
-            # A tokenizer with SentencePiece's compiled normaliser (e.g. original albert-base-v2) runs in Python
-            # but has no device vocabulary; the manifest says so and the Android bundler refuses it.
-            device_vocab = tokenizer.normalizer == "identity"
-            if device_vocab:
-                tokenizer.export_vocab(staging / "vocab.json")
-            tokenizer_entry = {"vocab": "vocab.json" if device_vocab else None, "spiece_model": "spiece.model",
-                               "config": "tokenizer_config.json", "do_lower_case": tokenizer.do_lower_case,
-                               "normalizer": tokenizer.normalizer}
-        verification = None
-        if verify:
-            _step(bar, "verify")
-            figures = verify_artifacts(net, artifacts, examples, task, threads, input_names, progress)
-            verification = {**figures, "sentences": len(examples), "source": verify_source, "threads": threads}
-            _check_agreement(figures, min_agreement, artifacts, int8)
-        _step(bar, "manifest")
-        inputs, outputs = _io_spec(net, input_names, max_seq_len)
-        quantization = None
-        if int8:
-            pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
-            quantization = {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"],
-                            "embedding": pte_q["embedding"], "pte": pte_q if pte_name else None,
-                            "onnx": onnx_q if onnx_name else None,
-                            "calibration_lines": len(calibration_examples) or None}
-        files = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-                 for p in sorted(staging.iterdir()) if p.is_file() and not p.is_symlink()}
-        manifest = {
-            "format": FORMAT,
-            "name": name,
-            "task": task,
-            "max_seq_len": max_seq_len,
-            "config": config.to_dict(),
-            "labels": ({str(k): v for k, v in config.id2label.items()} if task in LABELLED_TASKS else None),
-            "inputs": inputs,
-            "outputs": outputs,
-            "quantization": quantization,
-            "artifacts": {"pte": pte_name, "onnx": onnx_name},
-            "links": {link: target for link, target in (("model.pte", pte_name), ("model.onnx", onnx_name))
-                      if target},
-            "files": files,
-            "tokenizer": tokenizer_entry,
-            # What an app needs to turn outputs into answers (softmax; NER label decoding; QA stride, n-best, max
-            # answer length), with the values a fine-tuned checkpoint recorded taking precedence.
-            "postprocess": postprocess_params(task, config),
-            "delegation": delegation,
-            "parameters": sum(p.numel() for p in net.parameters()),
-            "source_model": str(model) if model is not None else "bundled",
-            "versions": {pkg: _version(pkg) for pkg in ("torch", "executorch", "torchao", "onnx", "onnxruntime",
-                                                        "albert_edge")},
-            "verification": verification,
-        }
-        # No temp+rename here: the whole staging directory is the unit that appears atomically.
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if verify and task_eval is not None:
-            verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads)
+        with output as staging:  # built in a hidden staging dir, swapped into place at the end
+            delegation = None
+            artifacts: dict[str, Path] = {}
+            if pte_name:
+                delegation = export_pte(net, staging / pte_name, input_names=input_names, max_seq_len=max_seq_len,
+                                        recipe=xnnpack_recipe, calibration=calibration_examples, bar=bar)
+                os.symlink(pte_name, staging / "model.pte")
+                artifacts["pte"] = staging / pte_name
+            if onnx_name:
+                export_onnx(net, staging / onnx_name, input_names=input_names, max_seq_len=max_seq_len,
+                            recipe=onnx_recipe, calibration=calibration_examples, bar=bar)
+                os.symlink(onnx_name, staging / "model.onnx")
+                artifacts["onnx"] = staging / onnx_name
+            _step(bar, "tokenizer files")
+            tokenizer_entry = None
+            if tokenizer is not None:
+                tokenizer.save_pretrained(staging)
+                # A tokenizer with SentencePiece's compiled normaliser (e.g. original albert-base-v2) runs in Python
+                # but has no device vocabulary; the manifest says so and the Android bundler refuses it.
+                device_vocab = tokenizer.normalizer == "identity"
+                if device_vocab:
+                    tokenizer.export_vocab(staging / "vocab.json")
+                tokenizer_entry = {"vocab": "vocab.json" if device_vocab else None, "spiece_model": "spiece.model",
+                                   "config": "tokenizer_config.json", "do_lower_case": tokenizer.do_lower_case,
+                                   "normalizer": tokenizer.normalizer}
+            verification = None
+            if verify:
+                _step(bar, "verify")
+                figures = verify_artifacts(net, artifacts, examples, task, threads, input_names, progress)
+                verification = {**figures, "sentences": len(examples), "source": verify_source, "threads": threads}
+                _check_agreement(figures, min_agreement, artifacts, int8)
+            _step(bar, "manifest")
+            inputs, outputs = _io_spec(net, input_names, max_seq_len)
+            quantization = None
+            if int8:
+                pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
+                quantization = {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"],
+                                "embedding": pte_q["embedding"], "pte": pte_q if pte_name else None,
+                                "onnx": onnx_q if onnx_name else None,
+                                "calibration_lines": len(calibration_examples) or None}
+            files = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                     for p in sorted(staging.iterdir()) if p.is_file() and not p.is_symlink()}
+            manifest = {
+                "format": FORMAT,
+                "name": name,
+                "task": task,
+                "max_seq_len": max_seq_len,
+                "config": config.to_dict(),
+                "labels": ({str(k): v for k, v in config.id2label.items()} if task in LABELLED_TASKS else None),
+                "inputs": inputs,
+                "outputs": outputs,
+                "quantization": quantization,
+                "artifacts": {"pte": pte_name, "onnx": onnx_name},
+                "links": {link: target for link, target in (("model.pte", pte_name), ("model.onnx", onnx_name))
+                          if target},
+                "files": files,
+                "tokenizer": tokenizer_entry,
+                # What an app needs to turn outputs into answers (softmax; NER label decoding; QA stride, n-best, max
+                # answer length), with the values a fine-tuned checkpoint recorded taking precedence.
+                "postprocess": postprocess_params(task, config),
+                "delegation": delegation,
+                "parameters": sum(p.numel() for p in net.parameters()),
+                "source_model": str(model) if model is not None else "bundled",
+                "versions": {pkg: _version(pkg) for pkg in ("torch", "executorch", "torchao", "onnx", "onnxruntime",
+                                                            "albert_edge")},
+                "verification": verification,
+            }
+            # No temp+rename here: the whole staging directory is the unit that appears atomically.
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _replace_dir(staging, out)
+            if verify and task_eval is not None:
+                verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads)
+                (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _step(bar, "done")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    except OutputError as e:  # --out changed during the export, or another export holds it
+        raise ExportError(str(e)) from None
     finally:
         bar.close()
     return ExportResult(out, manifest, time.perf_counter() - started)
@@ -650,17 +626,6 @@ def _check_agreement(figures: dict[str, dict[str, Any]], min_agreement: float, a
             raise ExportError(
                 f"{path.name}: top-1 agreement with the fp32 model is {agreement:.4f} < --min-agreement "
                 f"{min_agreement} (SNR {figures[backend]['snr_db']} dB); nothing was written; {advice}")
-
-
-def _replace_dir(staging: Path, out: Path) -> None:
-    """Move `staging` to `out`; an existing `out` (only with --force) is swapped out first and then deleted."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
-        os.replace(out, old / out.name)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out)
 
 
 # -- summary and CLI -------------------------------------------------------------------------------------------------
@@ -733,7 +698,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         backend=args.backend, out=args.out, threads=args.threads, calibration=args.calibration,
                         verify=not args.no_verify, min_agreement=args.min_agreement,
                         eval_data=args.eval_data, force=args.force, embedding=args.embedding, name=args.name)
-    except ExportError as e:
+    except AlbertEdgeError as e:
         sys.exit(f"error: {e}")
     except KeyboardInterrupt:
         sys.exit("interrupted; nothing was written")

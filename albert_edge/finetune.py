@@ -17,7 +17,6 @@ import csv
 import json
 import math
 import random
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,16 +28,16 @@ from torch import nn
 from tqdm import tqdm
 
 from albert_edge import hub
-from albert_edge.config import ConfigError
 from albert_edge.data import collate
+from albert_edge.files import AlbertEdgeError, OutputDirectory
 from albert_edge.pretrain import PRECISIONS, linear_schedule, load_tokenizer, make_optimizer
-from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+from albert_edge.tokenizer import AlbertTokenizer
 
 LOG = "train_log.jsonl"
 RESULTS = "eval_results.json"
 
 
-class FinetuneError(ValueError):
+class FinetuneError(AlbertEdgeError):
     """A fine-tuning input that cannot be used; the message says what is wrong and how to fix it."""
 
 
@@ -204,20 +203,17 @@ def length_bucketed(examples: list[dict], batch_size: int, rng: random.Random, p
     return out
 
 
-def _save_atomic(model, tokenizer: AlbertTokenizer, out: Path, results: dict) -> None:
-    """Replace `out` with a complete model directory in one rename, so a crash never leaves half a checkpoint."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    hub.save_pretrained(model, tmp)
-    tokenizer.save_pretrained(tmp)
-    tokenizer.export_vocab(tmp / "vocab.json")
-    (tmp / RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    old = out.with_name(f".{out.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+def _save_atomic(model, tokenizer: AlbertTokenizer, out: Path, results: dict, force: bool) -> None:
+    """Replace `out` with a complete model directory in one swap, so a crash never leaves half a checkpoint.
+    `force` is the user's --force before the first save, and true afterwards (the output is then our own)."""
+    with OutputDirectory(out, force) as tmp:
+        hub.save_pretrained(model, tmp)
+        tokenizer.save_pretrained(tmp)
+        # The device vocabulary spells out identity normalisation only (a spiece.model with a character map,
+        # like albert-base-v2's nmt_nfkc, has none); such models still save, for Python and transformers.
+        if tokenizer.normalizer == "identity":
+            tokenizer.export_vocab(tmp / "vocab.json")
+        (tmp / RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 def finetune(
@@ -239,6 +235,7 @@ def finetune(
     seed: int = 0,
     threads: int = 1,
     precision: str = "fp32",
+    force: bool = False,
     **task_options: Any,
 ) -> dict[str, Any]:
     """Fine-tune `model` (an HF-format directory; the task head starts fresh) and save the best-by-dev model to `out`.
@@ -246,10 +243,14 @@ def finetune(
     `num_hidden_layers` changes how many times the shared layer is applied (ALBERT's sharing makes any depth load the
     same weights). `eval_every` adds dev evaluations every that many steps on top of the one after each epoch.
     `precision="bf16"` trains under bf16 autocast (fp32 weights); dev evaluation always runs in fp32.
+    An existing non-empty `out` is refused unless `force` (checked before any work, and again at each save).
     Returns the best dev metrics (with `epoch` and `step`).
     """
+    OutputDirectory(out, force)  # fail before training, not at the first save
     if task not in TASKS:
         raise FinetuneError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if threads < 1:
+        raise FinetuneError(f"--threads must be at least 1, got {threads}")
     for name, value in (("epochs", epochs), ("lr", lr), ("batch_size", batch_size), ("max_seq_len", max_seq_len)):
         if value <= 0:
             raise FinetuneError(f"{name} must be positive, got {value}")
@@ -312,11 +313,12 @@ def finetune(
         tqdm.write(f"epoch {epoch:.2f} step {step}: " + ", ".join(f"dev {k} {v:.4f}" for k, v in metrics.items())
                    + (" (best so far; saved)" if improved else ""))
         if improved:
+            ours = bool(best)  # from the second save on, --out holds this run's own checkpoint
             best = {**metrics, "epoch": round(epoch, 3), "step": step}
-            _save_atomic(net, tok, out, {**best, "task": task, "train": str(train), "dev": str(dev),
-                                         "model": str(model), "seed": seed, "lr": lr, "batch_size": batch_size,
-                                         "epochs": epochs, "precision": precision,
-                                         "num_hidden_layers": config.num_hidden_layers})
+            results = {**best, "task": task, "train": str(train), "dev": str(dev), "model": str(model), "seed": seed,
+                       "lr": lr, "batch_size": batch_size, "epochs": epochs, "precision": precision,
+                       "num_hidden_layers": config.num_hidden_layers}
+            _save_atomic(net, tok, out, results, force=force or ours)
 
     epoch = 0
     while step < total_steps:
@@ -367,18 +369,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="bf16: mixed-precision autocast")
+    p.add_argument("--force", action="store_true", help="replace an existing non-empty --out")
     for cls in TASKS.values():
         cls.add_arguments(p)
     a = vars(p.parse_args(argv))
     task_cls = TASKS[a["task"]]
     generic = {"task", "train", "dev", "model", "tokenizer", "out", "epochs", "lr", "batch_size", "max_seq_len",
-               "warmup_ratio", "weight_decay", "num_hidden_layers", "eval_every", "seed", "threads", "precision"}
+               "warmup_ratio", "weight_decay", "num_hidden_layers", "eval_every", "seed", "threads", "precision",
+               "force"}
     probe = argparse.ArgumentParser()
     task_cls.add_arguments(probe)
     task_options = {k: a[k] for k in vars(probe.parse_args([]))}
     try:
         finetune(**{k: a[k] for k in generic}, **task_options)
-    except (FinetuneError, ConfigError, TokenizerError, hub.HubError, FileNotFoundError, ValueError) as err:
+    except (AlbertEdgeError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from None
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from albert_edge.config import CONFIG_NAME, AlbertConfig, ConfigError
+from albert_edge.files import AlbertEdgeError
 from albert_edge.model import TASKS, AlbertPreTrainedModel, model_for_task
 
 SAFE_WEIGHTS_NAME = "model.safetensors"
@@ -41,7 +42,7 @@ _IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 _HEAD_PREFIXES = ("predictions.", "sop_classifier.", "classifier.", "qa_outputs.", "albert.pooler.", "pooler.")
 
 
-class HubError(ValueError):
+class HubError(AlbertEdgeError):
     """A checkpoint that cannot be loaded as asked; the message says what is wrong and how to fix it."""
 
 

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from albert_edge.files import AlbertEdgeError
+
 IGNORE_INDEX = -100  # torch cross_entropy's default ignore_index
 # The label order of the Hugging Face `conll2003` dataset, so checkpoints fine-tuned there read the same ids.
 CONLL2003_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
@@ -37,7 +39,7 @@ _WORD = re.compile(r"\S+")
 RunFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
-class NerDataError(ValueError):
+class NerDataError(AlbertEdgeError):
     """A CoNLL file that cannot be read; the message names the file and line."""
 
 

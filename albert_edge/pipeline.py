@@ -30,6 +30,7 @@ import numpy as np
 
 from albert_edge import ner, qa, runtime
 from albert_edge.config import AlbertConfig
+from albert_edge.files import AlbertEdgeError
 from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
 
 MANIFEST = "manifest.json"
@@ -37,7 +38,7 @@ PIPELINE_TASKS = ("sequence-classification", "token-classification", "question-a
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class PipelineError(ValueError):
+class PipelineError(AlbertEdgeError):
     """An export directory a pipeline cannot run; the message says what is wrong and how to fix it."""
 
 
@@ -165,14 +166,30 @@ class Pipeline:
         if not self.labels:
             raise PipelineError(f"{self.directory / MANIFEST}: no labels; re-export a model saved with its labels")
 
+    @staticmethod
+    def _texts(value: Any, name: str = "text") -> tuple[list[str], bool]:
+        """Hugging Face pipelines' convention: one string gives one result, a list of strings a list of results."""
+        if isinstance(value, str):
+            return [value], True
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value), False
+        got = type(value).__name__ if not isinstance(value, (list, tuple)) else (
+            f"a {type(value).__name__} holding {type(next(v for v in value if not isinstance(v, str))).__name__}")
+        raise TypeError(f"{name} must be a string or a list of strings, got {got}")
+
 
 class TextClassificationPipeline(Pipeline):
     """`("text") -> {"label", "score"}`: the softmax's best class."""
 
     task = "sequence-classification"
 
-    def __call__(self, text: str) -> dict:
+    def __call__(self, text: str | Sequence[str]) -> dict | list[dict]:
+        texts, single = self._texts(text)
         self._need_labels()
+        results = [self._one(t) for t in texts]
+        return results[0] if single else results
+
+    def _one(self, text: str) -> dict:
         enc = self.tokenizer.encode(text, max_length=self.max_seq_len)
         ids = np.array([enc.input_ids], dtype=np.int64)
         logits = np.asarray(self.run_fn(ids, np.ones_like(ids), np.array([enc.token_type_ids], dtype=np.int64)))
@@ -187,9 +204,11 @@ class TokenClassificationPipeline(Pipeline):
 
     task = "token-classification"
 
-    def __call__(self, text: str) -> list[dict]:
+    def __call__(self, text: str | Sequence[str]) -> list[dict] | list[list[dict]]:
+        texts, single = self._texts(text)
         self._need_labels()
-        return ner.predict(self.run_fn, self.tokenizer, text, self.labels, self.max_seq_len)
+        results = [ner.predict(self.run_fn, self.tokenizer, t, self.labels, self.max_seq_len) for t in texts]
+        return results[0] if single else results
 
 
 class QuestionAnsweringPipeline(Pipeline):
@@ -197,10 +216,19 @@ class QuestionAnsweringPipeline(Pipeline):
 
     task = "question-answering"
 
-    def __call__(self, question: str, context: str) -> dict:
+    def __call__(self, question: str | Sequence[str], context: str | Sequence[str]) -> dict | list[dict]:
+        questions, single = self._texts(question, "question")
+        contexts, single_context = self._texts(context, "context")
+        if single_context and not single:
+            contexts = contexts * len(questions)  # several questions about one context
+        if len(contexts) != len(questions):
+            raise TypeError(f"got {len(questions)} questions and {len(contexts)} contexts; pass one context, or one "
+                            "per question")
         p = self.params
-        return qa.predict(self.run_fn, self.tokenizer, question, context, self.max_seq_len, p["doc_stride"],
-                          p["max_query_length"], p["max_answer_length"], p["n_best_size"])
+        results = [qa.predict(self.run_fn, self.tokenizer, q, c, self.max_seq_len, p["doc_stride"],
+                              p["max_query_length"], p["max_answer_length"], p["n_best_size"])
+                   for q, c in zip(questions, contexts)]
+        return results[0] if single and single_context else results
 
 
 PIPELINES: dict[str, type[Pipeline]] = {cls.task: cls for cls in (TextClassificationPipeline,
@@ -239,7 +267,12 @@ def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, a
         if artifact not in (None, "eager"):
             raise PipelineError(f"{model} is not an export directory (no {MANIFEST}); --artifact {artifact} needs one")
         if threads:
+            caller_threads = torch.get_num_threads()
             torch.set_num_threads(threads)
+            try:
+                return evaluate(model, data, "eager", articles, limit, max_seq_len, batch_size, threads=None)
+            finally:
+                torch.set_num_threads(caller_threads)  # the caller's setting, not ours, once we return
         net = hub.from_pretrained(model)
         task, run_fn, labels = net.task, eager_run_fn(net), net.config.id2label
         tokenizer = AlbertTokenizer.from_pretrained(model)

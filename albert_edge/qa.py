@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from albert_edge.files import AlbertEdgeError
 from albert_edge.ner import pad_batch, split_words
 from albert_edge.tokenizer import WORD_START, normalize
 
@@ -50,7 +51,7 @@ N_BEST_SIZE = 20
 RunFn = Callable[[np.ndarray, np.ndarray, np.ndarray], Sequence[np.ndarray]]
 
 
-class QaDataError(ValueError):
+class QaDataError(AlbertEdgeError):
     """A SQuAD file that cannot be read; the message says what is wrong."""
 
 

@@ -19,18 +19,52 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from albert_edge.files import AlbertEdgeError
 
 MANIFEST = "manifest.json"
 # Input order of every albert_edge export (the model's forward signature); a .pte stores no input names.
 INPUT_ORDER = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class RuntimeLoadError(ValueError):
+class RuntimeLoadError(AlbertEdgeError):
     """A path that is not a loadable .pte/.onnx/export directory, or inputs the model cannot take."""
+
+
+class InvalidInputError(RuntimeLoadError):
+    """An input the model must not be given (wrong dtype, shape, length or value range); says which and why.
+
+    Raised before anything reaches a kernel: ExecuTorch's embedding kernels abort the whole process on an
+    out-of-range id, and ONNX Gather silently wraps negative ids.
+    """
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What a model accepts: ids in [0, vocab_size), token types in [0, type_vocab_size), mask in {0, 1},
+    and sequences of 1..max_seq_len tokens (None: the runtime's own bound, if any)."""
+
+    vocab_size: int
+    type_vocab_size: int = 2
+    max_seq_len: int | None = None
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> "InputLimits | None":
+        config = manifest.get("config") or {}
+        if not isinstance(config.get("vocab_size"), int):
+            return None
+        return cls(int(config["vocab_size"]), int(config.get("type_vocab_size", 2)),
+                   int(manifest["max_seq_len"]) if isinstance(manifest.get("max_seq_len"), int) else None)
+
+    def value_range(self, name: str) -> tuple[int, int] | None:
+        """Inclusive bounds of an input's values."""
+        return {"input_ids": (0, self.vocab_size - 1), "attention_mask": (0, 1),
+                "token_type_ids": (0, self.type_vocab_size - 1)}.get(name)
 
 
 class Runner:
@@ -41,6 +75,7 @@ class Runner:
     input_names: list[str]
     output_names: list[str]
     threads: int | None
+    limits: InputLimits | None = None  # None: only dtype and shape are checked (check_inputs=False at load)
 
     def run(self, inputs: dict[str, np.ndarray] | None = None, **arrays: np.ndarray) -> list[np.ndarray]:
         feed = self._feed({**(inputs or {}), **arrays})
@@ -64,13 +99,42 @@ class Runner:
             raise RuntimeLoadError(f"{self.path.name} needs inputs {self.input_names}; missing {missing}")
         feed = {}
         for name in self.input_names:
-            array = np.asarray(given[name])
-            if array.ndim == 1:
-                array = array[None, :]
-            if array.ndim != 2:
-                raise RuntimeLoadError(f"{name} must have shape (1, seq), got {array.shape}")
-            feed[name] = np.ascontiguousarray(array, dtype=np.int64)
+            feed[name] = self._check(name, given[name])
+        shapes = {a.shape for a in feed.values()}
+        if len(shapes) > 1:
+            raise InvalidInputError(f"inputs must share one shape, got {({n: a.shape for n, a in feed.items()})}")
         return feed
+
+    def _max_seq_len(self) -> int | None:
+        return self.limits.max_seq_len if self.limits else None
+
+    def _check(self, name: str, value: Any) -> np.ndarray:
+        """One input as a contiguous int64 (1, seq) array, or InvalidInputError naming what is wrong."""
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as e:  # ragged nested lists
+            raise InvalidInputError(f"{name} must be an array of integers of shape (1, seq): {e}") from None
+        if array.dtype == np.bool_:
+            array = array.astype(np.int64)
+        if not np.issubdtype(array.dtype, np.integer):
+            raise InvalidInputError(f"{name} must hold integers, got dtype {array.dtype} "
+                                    "(float ids would be truncated; pass the tokenizer's ids)")
+        if array.ndim == 1:
+            array = array[None, :]
+        if array.ndim != 2 or array.shape[0] != 1:
+            raise InvalidInputError(f"{name} must have shape (1, seq), got {array.shape}")
+        seq, longest = array.shape[1], self._max_seq_len()
+        if seq < 1 or (longest is not None and seq > longest):
+            raise InvalidInputError(f"{name} has {seq} tokens; {self.path.name} takes 1..{longest or 'any'}")
+        bounds = self.limits.value_range(name) if self.limits else (0, None)
+        if bounds is not None:
+            low, high = bounds
+            bad = (array < low) | (array > high) if high is not None else array < low
+            if bad.any():
+                where = int(np.flatnonzero(bad.ravel())[0])
+                allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
+                raise InvalidInputError(f"{name}[{where}] = {array.ravel()[where]} is outside {allowed}")
+        return np.ascontiguousarray(array, dtype=np.int64)
 
     def __enter__(self) -> "Runner":
         return self
@@ -86,13 +150,14 @@ class ExecuTorchRunner(Runner):
     backend = "pte"
 
     def __init__(self, path: Path, threads: int | None = None, input_names: list[str] | None = None,
-                 output_names: list[str] | None = None, weight_cache: bool = True):
+                 output_names: list[str] | None = None, weight_cache: bool = True,
+                 limits: InputLimits | None = None):
         # The quantized kernels (int8/int4 embedding lookup) live in a separate library; load it before the program.
         import executorch.kernels.quantized  # noqa: F401
         from executorch.extension.pybindings import portable_lib
         from executorch.runtime import Runtime
 
-        self.path, self.threads = path, threads
+        self.path, self.threads, self.limits = path, threads, limits
         with open(path, "rb") as f:
             head = f.read(8)
         # The flatbuffer identifier ("ET" + schema version) at bytes 4..8. Checked here because the runtime's loader
@@ -124,12 +189,13 @@ class ExecuTorchRunner(Runner):
         # Memory-planned inputs are sized for the largest shape the program accepts: that is the seq upper bound.
         self.max_shape = tuple(meta.input_tensor_meta(0).sizes())
 
+    def _max_seq_len(self) -> int | None:
+        own = self.max_shape[1] if len(self.max_shape) == 2 else None
+        return min(x for x in (own, super()._max_seq_len()) if x is not None) if own else super()._max_seq_len()
+
     def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         import torch
 
-        seq = feed[self.input_names[0]].shape
-        if seq[0] != self.max_shape[0] or seq[1] > self.max_shape[1] or seq[1] < 1:
-            raise RuntimeLoadError(f"{self.path.name} takes shape (1, 1..{self.max_shape[1]}), got {seq}")
         return execute(self._method, [torch.from_numpy(feed[name]) for name in self.input_names])
 
     def close(self) -> None:
@@ -155,10 +221,10 @@ def execute(method: Any, inputs: list[Any]) -> list[np.ndarray]:
 class OnnxRunner(Runner):
     backend = "onnx"
 
-    def __init__(self, path: Path, threads: int | None = None):
+    def __init__(self, path: Path, threads: int | None = None, limits: InputLimits | None = None):
         import onnxruntime as ort
 
-        self.path, self.threads = path, threads
+        self.path, self.threads, self.limits = path, threads, limits
         options = ort.SessionOptions()
         if threads is not None:
             if threads < 1:
@@ -195,8 +261,13 @@ def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
-def _from_manifest(directory: Path, threads: int | None, backend: str | None, weight_cache: bool) -> Runner:
+def _from_manifest(directory: Path, threads: int | None, backend: str | None, weight_cache: bool,
+                   limits: InputLimits | None) -> Runner:
     manifest = read_manifest(directory)
+    limits = limits or InputLimits.from_manifest(manifest)
+    if limits is None:
+        raise RuntimeLoadError(f"{directory / MANIFEST}: no config.vocab_size, so inputs cannot be checked; "
+                               "re-run the export")
     artifacts = manifest.get("artifacts") or {}
     choice = backend or next((b for b in ("pte", "onnx") if artifacts.get(b)), None)
     if not choice or not artifacts.get(choice):
@@ -205,23 +276,51 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
     if choice == "pte":
         names = [i["name"] for i in manifest.get("inputs", [])] or None
         outputs = [o["name"] for o in manifest.get("outputs", [])] or None
-        return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache)
-    return OnnxRunner(path, threads)
+        return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache, limits=limits)
+    return OnnxRunner(path, threads, limits=limits)
+
+
+def _sibling_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest of the export directory holding `path`, if it names that file as an artifact."""
+    if not (path.parent / MANIFEST).is_file():
+        return None
+    try:
+        manifest = read_manifest(path.parent)
+    except RuntimeLoadError:
+        return None
+    named = set((manifest.get("artifacts") or {}).values()) | set((manifest.get("links") or {}).keys())
+    return manifest if path.name in named or path.resolve().name in named else None
 
 
 def load(path: str | os.PathLike, threads: int | None = None, backend: str | None = None,
-         weight_cache: bool = True) -> Runner:
+         weight_cache: bool = True, vocab_size: int | None = None, type_vocab_size: int = 2,
+         max_seq_len: int | None = None, check_inputs: bool = True) -> Runner:
     """A Runner for a `.pte`, an `.onnx`, or an export directory (its .pte unless `backend="onnx"`).
 
+    Every input is checked before it reaches a kernel (`InvalidInputError`): integer dtype, shape (1, seq), length,
+    ids < vocab size, token types < type vocab size, mask in {0, 1}. The limits come from the export's manifest; a
+    file outside an export directory needs `vocab_size=` (and `max_seq_len=` for an .onnx), or `check_inputs=False`
+    to skip the value checks at the caller's risk (an out-of-range id aborts the process in ExecuTorch).
     `weight_cache` (.pte only): XNNPACK packs each weight once however many call sites share it (see module doc).
     """
     path = Path(path)
     if not path.exists():
         raise RuntimeLoadError(f"{path}: no such file or directory")
+    limits = InputLimits(vocab_size, type_vocab_size, max_seq_len) if vocab_size is not None else None
+    if vocab_size is not None and vocab_size < 1:
+        raise RuntimeLoadError(f"vocab_size must be >= 1, got {vocab_size}")
     if path.is_dir():
-        return _from_manifest(path, threads, backend, weight_cache)
+        return _from_manifest(path, threads, backend, weight_cache, limits)
+    if path.suffix not in (".pte", ".onnx"):
+        raise RuntimeLoadError(f"{path}: expected a .pte or .onnx file, or an export directory")
+    if limits is None and check_inputs:
+        manifest = _sibling_manifest(path)
+        limits = InputLimits.from_manifest(manifest) if manifest else None
+        if limits is None:
+            raise RuntimeLoadError(f"{path}: no export manifest beside it gives the vocabulary size; load the export "
+                                   "directory, or pass vocab_size= (check_inputs=False skips the checks)")
     if path.suffix == ".pte":
-        return ExecuTorchRunner(path, threads, weight_cache=weight_cache)
+        return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits)
     if path.suffix == ".onnx":
-        return OnnxRunner(path, threads)
+        return OnnxRunner(path, threads, limits=limits)
     raise RuntimeLoadError(f"{path}: expected a .pte or .onnx file, or an export directory")

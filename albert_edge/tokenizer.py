@@ -37,14 +37,11 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import gzip
 import io
 import json
-import os
 import random
 import re
 import string
-import tempfile
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -55,6 +52,8 @@ import numpy as np
 import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2
 from tqdm import tqdm
+
+from albert_edge.files import AlbertEdgeError, atomic_write_bytes, open_text
 
 BUNDLED_ASSETS = Path(__file__).resolve().with_name("assets")
 MODEL_FILE = "spiece.model"
@@ -92,7 +91,7 @@ _EXTEND_NOT_M = "\u200c\u200d\u0e33\u0eb3\uff9e\uff9f\U0001f3fb-\U0001f3ff\U000e
 _CLUSTER_LOOKUP_BYTES = 6
 
 
-class TokenizerError(ValueError):
+class TokenizerError(AlbertEdgeError):
     """A tokenizer file or training input that cannot be used; the message says how to fix it."""
 
 
@@ -291,7 +290,7 @@ class AlbertTokenizer:
         """Write `spiece.model` and a `tokenizer_config.json` that `transformers.AutoTokenizer` loads."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomic(directory / MODEL_FILE, self.model_bytes)
+        atomic_write_bytes(directory / MODEL_FILE, self.model_bytes)
         config = {
             "tokenizer_class": "AlbertTokenizer",
             "do_lower_case": self.do_lower_case,
@@ -302,7 +301,7 @@ class AlbertTokenizer:
             "eos_token": SPECIAL_TOKENS["sep"],
             **{f"{name}_token": token for name, token in SPECIAL_TOKENS.items()},
         }
-        _write_atomic(directory / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
+        atomic_write_bytes(directory / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
         return directory
 
     @property
@@ -495,7 +494,7 @@ class AlbertTokenizer:
         }
         text = json.dumps(vocab, ensure_ascii=False, separators=(",", ":")) + "\n"
         path = Path(path)
-        _write_atomic(path, text.encode("utf-8"))
+        atomic_write_bytes(path, text.encode("utf-8"))
         return path
 
     def _ids(self, text: str) -> list[int]:
@@ -593,25 +592,6 @@ def _truncate(
     raise ValueError(f"unknown truncation {strategy!r}; use 'longest_first', 'only_first' or 'only_second'")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are shipped, shared assets
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="\n")
-    return open(path, encoding="utf-8", newline="\n")
-
-
 def read_lines(path: str | Path, tsv_column: str | None = None) -> Iterator[str]:
     """Non-blank lines of a text file (.gz allowed), or one column of a headed TSV (.tsv / .tsv.gz)."""
     path = Path(path)
@@ -620,7 +600,7 @@ def read_lines(path: str | Path, tsv_column: str | None = None) -> Iterator[str]
     is_tsv = ".tsv" in path.suffixes
     if is_tsv and tsv_column is None:
         raise TokenizerError(f"{path} is a TSV file; name the column that holds the text (--tsv-column / tsv_column)")
-    with _open_text(path) as f:
+    with open_text(path) as f:
         if is_tsv:
             rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
             header = next(rows, [])
@@ -719,7 +699,7 @@ def train_tokenizer(
         raise TokenizerError(f"SentencePiece training failed: {err}") from None
     out_dir = Path(out_dir)
     model_path = out_dir / MODEL_FILE
-    _write_atomic(model_path, model.getvalue())
+    atomic_write_bytes(model_path, model.getvalue())
     tokenizer = AlbertTokenizer(model_path, do_lower_case=not cased)
     tokenizer.save_pretrained(out_dir)
     tokenizer.export_vocab(out_dir / VOCAB_FILE)

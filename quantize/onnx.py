@@ -32,11 +32,13 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from albert_edge.files import AlbertEdgeError
+
 LINEAR_SCHEMES = ("dynamic", "static")
 EMBEDDING_SCHEMES = ("int8", "fp32")
 
 
-class OnnxQuantizationError(ValueError):
+class OnnxQuantizationError(AlbertEdgeError):
     """A model this recipe cannot quantize, or unusable calibration data."""
 
 

@@ -33,11 +33,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from albert_edge.files import AlbertEdgeError
+
 LINEAR_SCHEMES = ("dynamic", "static")
 EMBEDDING_SCHEMES = ("int8", "int4", "fp32")
 
 
-class XnnpackQuantizationError(ValueError):
+class XnnpackQuantizationError(AlbertEdgeError):
     """A recipe that cannot be applied as asked (bad scheme, no calibration data)."""
 
 

@@ -1,5 +1,6 @@
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -51,6 +52,11 @@ def test_bundle_copies_and_is_idempotent(export_dir, android_dir):
     assert sorted(p.name for p in again.iterdir()) == names
     assert (again / "albert_x_xnnpack_int8.pte").read_bytes() == (export_dir / "albert_x_xnnpack_int8.pte").read_bytes()
     assert not [p for p in assets.parent.iterdir() if p.name.startswith(".assets")]
+    # The app's assets folder and its files are ordinary ones (a 0700 folder breaks builds run as another user).
+    umask = os.umask(0)
+    os.umask(umask)
+    assert again.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert {p.stat().st_mode & 0o777 for p in again.iterdir()} == {0o644}
 
 
 @pytest.mark.parametrize("change, message", [

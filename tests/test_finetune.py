@@ -129,3 +129,62 @@ def test_length_buckets_cover_every_example_once():
 def test_f1_and_registry():
     assert f1_scores([1, 1, 0, 0], [1, 0, 0, 0], 2) == pytest.approx([0.8, 2 / 3])
     assert set(TASKS) == {"sequence-classification", "token-classification", "question-answering"}
+
+
+# -- never destroy what it did not write ------------------------------------------------------------------------------
+def _run(pretrained, tmp_path, out, *extra):
+    data = _write(tmp_path / "d.tsv", "sentence\tlabel\nfine\t1\nbad\t0\ngood\t1\nawful\t0\n")
+    return main(["--task", "sequence-classification", "--train", str(data), "--dev", str(data),
+                 "--model", str(pretrained), "--out", str(out), "--epochs", "1", *extra])
+
+
+def test_existing_output_is_refused_before_training(pretrained, tmp_path, capsys):
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "mine.txt").write_text("keep")
+    a_file = _write(tmp_path / "a_file", "keep")
+    for out, message in ((full, "exists and is not empty; pass --force"), (a_file, "is an existing file")):
+        with pytest.raises(SystemExit) as exit_info:
+            _run(pretrained, tmp_path, out)
+        assert str(exit_info.value.code).startswith("error: ") and message in str(exit_info.value.code)
+    assert "fine-tuning" not in capsys.readouterr().out  # refused before any work
+    assert (full / "mine.txt").read_text() == "keep" and a_file.read_text() == "keep"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    _run(pretrained, tmp_path, full, "--force")
+    assert (full / "config.json").is_file() and not (full / "mine.txt").exists()
+
+
+@pytest.mark.parametrize("extra, message", [(["--threads", "0"], "--threads must be at least 1")])
+def test_bad_options_are_one_line(pretrained, tmp_path, extra, message):
+    with pytest.raises(SystemExit, match=f"error: {message}"):
+        _run(pretrained, tmp_path, tmp_path / "out", *extra)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_tokenizer_with_a_character_map_saves(tmp_path):
+    """albert-base-v2's spiece.model has an nmt_nfkc map: no device vocabulary, but the model saves and reloads."""
+    import io
+
+    import sentencepiece as spm
+
+    words = "good bad fine awful great film movie plot acting music story dull witty".split()
+    lines = [" ".join(random.Random(i).sample(words, 6)) for i in range(300)]
+    proto = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=proto, model_type="unigram", vocab_size=36, pad_id=0, unk_id=1,
+        bos_id=-1, eos_id=-1, pad_piece="<pad>", unk_piece="<unk>", control_symbols=["[CLS]", "[SEP]", "[MASK]"],
+        normalization_rule_name="nmt_nfkc", num_threads=1, minloglevel=2)
+    pretrained = tmp_path / "pt"
+    pretrained.mkdir()
+    (pretrained / "spiece.model").write_bytes(proto.getvalue())
+    tok = AlbertTokenizer.from_pretrained(pretrained)
+    assert tok.normalizer == "nmt_nfkc"
+    tok.save_pretrained(pretrained)
+    torch.manual_seed(0)
+    config = AlbertConfig(vocab_size=tok.vocab_size, embedding_size=16, hidden_size=32, num_hidden_layers=1,
+                          num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    hub.save_pretrained(AlbertForPreTraining(config), pretrained)
+    _run(pretrained, tmp_path, tmp_path / "out")
+    assert (tmp_path / "out" / "model.safetensors").is_file() and not (tmp_path / "out" / "vocab.json").exists()
+    assert AlbertTokenizer.from_pretrained(tmp_path / "out").normalizer == "nmt_nfkc"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -99,6 +99,42 @@ def test_text_classification_pipeline_matches_eager(cls_export, tok):
                       "score": pytest.approx(float(probs.max()), abs=1e-5)}
 
 
+def test_pipelines_take_a_list_of_strings(cls_export, ner_export, qa_export):
+    """Hugging Face pipelines' convention: a string gives one result, a list gives a list in the same order."""
+    classify = pipeline(cls_export[1])
+    texts = ["a gripping, funny and moving film", "dull", "an utterly forgettable sequel"]
+    assert classify(texts) == [classify(t) for t in texts] and classify([]) == []
+    tag = pipeline(ner_export[1])
+    assert tag([LONG_TEXT, "   "]) == [tag(LONG_TEXT), []]
+    answer = pipeline(qa_export[1])
+    questions = ["Who gave their name to Normandy?", "Who was Rollo?"]
+    one_context = answer(question=questions, context=CONTEXT)
+    assert one_context == [answer(question=q, context=CONTEXT) for q in questions]
+    assert answer(question=questions, context=[CONTEXT, CONTEXT]) == one_context
+    for bad, message in ((None, "got NoneType"), (b"bytes", "got bytes"), (["ok", 3], "got a list holding int"),
+                         (42, "got int")):
+        with pytest.raises(TypeError, match=f"text must be a string or a list of strings, {message}"):
+            classify(bad)
+        with pytest.raises(TypeError, match="text must be a string or a list of strings"):
+            tag(bad)
+    with pytest.raises(TypeError, match="question must be a string or a list of strings, got NoneType"):
+        answer(question=None, context=CONTEXT)
+    with pytest.raises(TypeError, match="got 2 questions and 3 contexts"):
+        answer(question=questions, context=[CONTEXT] * 3)
+
+
+def test_evaluate_leaves_the_callers_torch_threads(ner_export, tmp_path):
+    conll = tmp_path / "valid.txt"
+    conll.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        evaluate(ner_export[1].parent / "hf", conll, threads=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_evaluate_export_equals_eager(ner_export, qa_export, tmp_path):
     conll = tmp_path / "valid.txt"
     conll.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP B-MISC\n\n"

@@ -48,7 +48,7 @@ def eager(model, feed) -> list[np.ndarray]:
 @pytest.mark.parametrize("suffix", ["pte", "onnx"])
 def test_runner_matches_eager_at_several_lengths(artifacts, suffix):
     model, directory = artifacts
-    with runtime.load(directory / f"qa.{suffix}", threads=1) as runner:
+    with runtime.load(directory / f"qa.{suffix}", vocab_size=300, threads=1) as runner:
         assert runner.backend == suffix
         assert runner.input_names == ["input_ids", "attention_mask", "token_type_ids"]
         for length in (1, 7, MAX_LEN):
@@ -67,7 +67,7 @@ def test_runner_matches_eager_at_several_lengths(artifacts, suffix):
 
 def test_pte_outputs_are_copies(artifacts):
     _, directory = artifacts
-    runner = runtime.load(directory / "qa.pte")
+    runner = runtime.load(directory / "qa.pte", vocab_size=300)
     first = runner.run(inputs(6, seed=1))[0].copy()
     kept = runner.run(inputs(6, seed=1))[0]
     runner.run(inputs(6, seed=2))  # would overwrite planned output memory if `kept` aliased it
@@ -78,14 +78,14 @@ def test_threads_are_honoured(artifacts):
     from executorch.extension.pybindings import portable_lib
 
     _, directory = artifacts
-    onnx_runner = runtime.load(directory / "qa.onnx", threads=2)
+    onnx_runner = runtime.load(directory / "qa.onnx", vocab_size=300, threads=2)
     assert onnx_runner._session.get_session_options().intra_op_num_threads == 2
-    runtime.load(directory / "qa.pte", threads=2)
+    runtime.load(directory / "qa.pte", vocab_size=300, threads=2)
     assert portable_lib._threadpool_get_thread_count() == 2
-    runtime.load(directory / "qa.pte", threads=1)
+    runtime.load(directory / "qa.pte", vocab_size=300, threads=1)
     assert portable_lib._threadpool_get_thread_count() == 1
     with pytest.raises(runtime.RuntimeLoadError, match="threads"):
-        runtime.load(directory / "qa.onnx", threads=0)
+        runtime.load(directory / "qa.onnx", vocab_size=300, threads=0)
 
 
 def test_load_export_directory_via_manifest(artifacts, tmp_path):
@@ -94,7 +94,8 @@ def test_load_export_directory_via_manifest(artifacts, tmp_path):
         shutil.copy(directory / f"qa.{suffix}", tmp_path)
     manifest = {"artifacts": {"pte": "qa.pte", "onnx": "qa.onnx"},
                 "inputs": [{"name": n} for n in ("input_ids", "attention_mask", "token_type_ids")],
-                "outputs": [{"name": "start_logits"}, {"name": "end_logits"}]}
+                "outputs": [{"name": "start_logits"}, {"name": "end_logits"}],
+                "config": {"vocab_size": 300, "type_vocab_size": 2}, "max_seq_len": MAX_LEN}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     pte = runtime.load(tmp_path)
     assert pte.backend == "pte" and pte.output_names == ["start_logits", "end_logits"]
@@ -107,19 +108,19 @@ def test_load_export_directory_via_manifest(artifacts, tmp_path):
 def test_bad_paths_raise_one_clear_error(artifacts, tmp_path):
     _, directory = artifacts
     with pytest.raises(runtime.RuntimeLoadError, match="no such file"):
-        runtime.load(tmp_path / "missing.pte")
+        runtime.load(tmp_path / "missing.pte", vocab_size=300)
     (tmp_path / "model.bin").write_bytes(b"x")
     with pytest.raises(runtime.RuntimeLoadError, match="expected a .pte or .onnx"):
-        runtime.load(tmp_path / "model.bin")
+        runtime.load(tmp_path / "model.bin", vocab_size=300)
     (tmp_path / "garbage.pte").write_bytes(np.random.default_rng(0).bytes(4096))
     with pytest.raises(runtime.RuntimeLoadError, match="not an ExecuTorch program"):
-        runtime.load(tmp_path / "garbage.pte")
+        runtime.load(tmp_path / "garbage.pte", vocab_size=300)
     (tmp_path / "truncated.pte").write_bytes((directory / "qa.pte").read_bytes()[:2000])
     with pytest.raises(runtime.RuntimeLoadError, match="not a loadable ExecuTorch program"):
-        runtime.load(tmp_path / "truncated.pte")
+        runtime.load(tmp_path / "truncated.pte", vocab_size=300)
     (tmp_path / "garbage.onnx").write_bytes(b"not a protobuf")
     with pytest.raises(runtime.RuntimeLoadError, match="not a loadable ONNX model"):
-        runtime.load(tmp_path / "garbage.onnx")
+        runtime.load(tmp_path / "garbage.onnx", vocab_size=300)
     with pytest.raises(runtime.RuntimeLoadError, match="no manifest.json"):
         runtime.load(tmp_path)
 
@@ -127,7 +128,7 @@ def test_bad_paths_raise_one_clear_error(artifacts, tmp_path):
 @pytest.mark.parametrize("suffix", ["pte", "onnx"])
 def test_bad_inputs_raise_one_clear_error(artifacts, suffix):
     _, directory = artifacts
-    runner = runtime.load(directory / f"qa.{suffix}")
+    runner = runtime.load(directory / f"qa.{suffix}", vocab_size=300)
     feed = inputs(4)
     with pytest.raises(runtime.RuntimeLoadError, match="missing"):
         runner.run(input_ids=feed["input_ids"], attention_mask=feed["attention_mask"])
@@ -139,8 +140,8 @@ def test_bad_inputs_raise_one_clear_error(artifacts, suffix):
 
 def test_pte_rejects_lengths_beyond_its_range(artifacts):
     _, directory = artifacts
-    runner = runtime.load(directory / "qa.pte")
-    with pytest.raises(runtime.RuntimeLoadError, match=rf"\(1, 1..{MAX_LEN}\)"):
+    runner = runtime.load(directory / "qa.pte", vocab_size=300)
+    with pytest.raises(runtime.InvalidInputError, match=rf"has {MAX_LEN + 1} tokens; qa.pte takes 1..{MAX_LEN}"):
         runner.run(inputs(MAX_LEN + 1))
 
 
@@ -150,7 +151,7 @@ def test_token_type_ids_dropped_only_when_all_zero(tmp_path):
                           num_attention_heads=2, intermediate_size=48, max_position_embeddings=64)
     model = model_for_task(config, "sequence-classification").eval()
     export_onnx(model, tmp_path / "cls.onnx", input_names=["input_ids", "attention_mask"], max_seq_len=16)
-    runner = runtime.load(tmp_path / "cls.onnx")
+    runner = runtime.load(tmp_path / "cls.onnx", vocab_size=300)
     feed = inputs(6)
     feed["token_type_ids"][:] = 0
     with torch.no_grad():

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from albert_edge.files import AlbertEdgeError
+
 PACKAGE = "org.albertedge.demo"
 ACTIVITY = f"{PACKAGE}/.BenchmarkActivity"
 REMOTE_DIR = "/data/local/tmp/albert_edge"
@@ -26,7 +28,7 @@ RESULTS_FILE = "files/benchmark_results.json"
 Runner = Callable[[list[str]], subprocess.CompletedProcess]
 
 
-class AdbError(RuntimeError):
+class AdbError(AlbertEdgeError):
     """adb or the phone is missing or misbehaving; the message says what to do."""
 
 

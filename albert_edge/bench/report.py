@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from albert_edge.config import atomic_write_text
+from albert_edge.files import atomic_write_text
 
 MIB = 1024 * 1024
 GOAL_SEQ, SHORT_SEQ = 128, 16

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from albert_edge.config import AlbertConfig
+from albert_edge.files import AlbertEdgeError
 from albert_edge.runtime import RuntimeLoadError, read_manifest
 
 MANIFEST = "manifest.json"
@@ -19,7 +20,7 @@ MANIFEST = "manifest.json"
 INPUT_KINDS = {"input_ids": "ids", "attention_mask": "ones", "token_type_ids": "zeros"}
 
 
-class BenchError(ValueError):
+class BenchError(AlbertEdgeError):
     """Something the user can fix: a bad artifact directory, an unknown option value, a missing package."""
 
 
