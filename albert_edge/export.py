@@ -20,15 +20,13 @@ import contextlib
 import csv
 import importlib.metadata
 import json
-import logging
 import math
 import os
 import re
 import signal
 import sys
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, sha
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
+from albert_edge.quiet import quiet, set_verbose
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 
@@ -168,25 +167,6 @@ def build_examples(texts: Sequence[str], labels: Sequence[int] | None, tokenizer
 
 
 # -- export steps ----------------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """Silence the exporters' advisory chatter (torchvision ops absent, ORT's 'consider pre-processing', pytree
-    deprecations) so the progress bars and the summary stay readable."""
-    loggers = [logging.getLogger(), logging.getLogger("torch.onnx"), logging.getLogger("torch.export")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            # Raised once per node while ExecuTorch deep-copies graphs: pytree deprecations inside torch itself.
-            warnings.filterwarnings("ignore", category=FutureWarning, message=".*LeafSpec.*")
-            warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
-            yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
-
-
 def model_input_names(task: str) -> list[str]:
     """The exported inputs, in forward order: token types only where pairs matter (question answering)."""
     return ["input_ids", "attention_mask"] + (["token_type_ids"] if task == "question-answering" else [])
@@ -234,7 +214,7 @@ def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequenc
     args = example_inputs(model.config, input_names, max_seq_len)
     shapes = seq_dynamic_shapes(input_names, max_seq_len)
     _step(bar, "pte: export" + (" + quantize" if recipe else ""))
-    with torch.no_grad(), _quiet_logs():
+    with torch.no_grad(), quiet():
         if recipe is None:
             program = torch.export.export(model, args, dynamic_shapes=shapes)
         else:
@@ -262,7 +242,7 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
     _step(bar, "onnx: export")
     float_path = path.with_name(f".{path.stem}.float.onnx")
     try:
-        with torch.no_grad(), _quiet_logs():
+        with torch.no_grad(), quiet():
             program = torch.onnx.export(model, args, input_names=list(input_names),
                                         output_names=list(model.output_names),
                                         dynamic_shapes=seq_dynamic_shapes(input_names, max_seq_len), dynamo=True,
@@ -274,7 +254,7 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
             onnx.save(float_model, str(path))
             return
         _step(bar, "onnx: quantize")
-        with _quiet_logs():
+        with quiet():
             recipe.quantize(float_path, path, [e.inputs for e in calibration] or None)
     finally:
         float_path.unlink(missing_ok=True)
@@ -690,7 +670,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="word-embedding table with --int8 (int4 applies to the .pte; ONNX keeps int8)")
     parser.add_argument("--name", default=None, help="name in the file names (default: from the model directory)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
     args = parser.parse_args(argv)
+    set_verbose(args.verbose)
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the staging directory is removed either way.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -120,8 +120,8 @@ class OutputDirectory:
     def check(self) -> None:
         out, what = self.out, self.what
         if out.is_symlink():
-            raise OutputError(f"{what} {out} is a symlink ({'dangling' if not out.exists() else 'to ' + os.readlink(out)}"
-                              "); pass the real directory path")
+            where = "dangling" if not out.exists() else f"to {os.readlink(out)}"
+            raise OutputError(f"{what} {out} is a symlink ({where}); pass the real directory path")
         if out.exists() and not self.force:
             if not out.is_dir():
                 raise OutputError(f"{what} {out} is an existing file; pass another path, or --force to replace it")

@@ -316,7 +316,7 @@ def finetune(
             ours = bool(best)  # from the second save on, --out holds this run's own checkpoint
             best = {**metrics, "epoch": round(epoch, 3), "step": step}
             results = {**best, "task": task, "train": str(train), "dev": str(dev), "model": str(model), "seed": seed,
-                       "lr": lr, "batch_size": batch_size, "epochs": epochs, "precision": precision,
+                       "lr": lr, "batch_size": batch_size, "epochs": epochs, "train_precision": precision,
                        "num_hidden_layers": config.num_hidden_layers}
             _save_atomic(net, tok, out, results, force=force or ours)
 

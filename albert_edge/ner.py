@@ -21,13 +21,15 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from albert_edge.files import AlbertEdgeError
+
+if TYPE_CHECKING:  # numpy work at run time; torch only for training (imported there)
+    import torch
 
 IGNORE_INDEX = -100  # torch cross_entropy's default ignore_index
 # The label order of the Hugging Face `conll2003` dataset, so checkpoints fine-tuned there read the same ids.
@@ -341,11 +343,20 @@ class TokenClassificationTask:
         config.label2id = {label: i for i, label in enumerate(self.labels)}
 
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), batch["labels"].reshape(-1),
                                ignore_index=IGNORE_INDEX)
 
-    @torch.no_grad()
     def evaluate(self, model, batches) -> dict[str, float]:
+        import torch
+
+        with torch.no_grad():
+            return self._evaluate(model, batches)
+
+    def _evaluate(self, model, batches) -> dict[str, float]:
+        import torch.nn.functional as F
+
         gold, predicted = [], []
         loss_sum = tokens = 0
         for batch in batches:

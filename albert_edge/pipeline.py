@@ -31,6 +31,7 @@ import numpy as np
 from albert_edge import ner, qa, runtime
 from albert_edge.config import AlbertConfig
 from albert_edge.files import AlbertEdgeError
+from albert_edge.quiet import set_verbose
 from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
 
 MANIFEST = "manifest.json"
@@ -332,7 +333,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ev.add_argument("--max-seq-len", type=int, default=None)
     ev.add_argument("--batch-size", type=int, default=16)
     ev.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
     args = parser.parse_args(argv)
+    set_verbose(args.verbose)
     try:
         if args.command == "run":
             p = pipeline(args.export_dir, artifact=args.artifact)

@@ -30,13 +30,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from albert_edge.files import AlbertEdgeError
+
+if TYPE_CHECKING:  # numpy work at run time; torch only for training (imported there)
+    import torch
 from albert_edge.ner import pad_batch, split_words
 from albert_edge.tokenizer import WORD_START, normalize
 
@@ -504,11 +506,18 @@ class QuestionAnsweringTask:
 
     def loss(self, outputs, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         start_logits, end_logits = outputs
+        import torch.nn.functional as F
+
         start, end = self.targets(batch["labels"])
         return (F.cross_entropy(start_logits, start) + F.cross_entropy(end_logits, end)) / 2
 
-    @torch.no_grad()
     def evaluate(self, model, batches) -> dict[str, float]:
+        import torch
+
+        with torch.no_grad():
+            return self._evaluate(model, batches)
+
+    def _evaluate(self, model, batches) -> dict[str, float]:
         starts, ends, rows = [], [], []
         for batch in batches:
             start_logits, end_logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from albert_edge.files import AlbertEdgeError
+from albert_edge.files import AlbertEdgeError, sha256_file
+from albert_edge.quiet import native_stderr_filtered
 
 MANIFEST = "manifest.json"
 # Input order of every albert_edge export (the model's forward signature); a .pte stores no input names.
@@ -42,6 +43,35 @@ class InvalidInputError(RuntimeLoadError):
     Raised before anything reaches a kernel: ExecuTorch's embedding kernels abort the whole process on an
     out-of-range id, and ONNX Gather silently wraps negative ids.
     """
+
+
+class IntegrityError(RuntimeLoadError):
+    """An artifact whose size or sha256 differs from what its manifest recorded at export."""
+
+
+_verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256 already checked in this process
+
+
+def verify_artifact(path: Path, manifest: dict[str, Any]) -> None:
+    """Compare `path` with the manifest's record of it (size, then sha256); IntegrityError on a mismatch.
+
+    Hashing costs about 1 s per GB (albert-base int8: ~20 ms); a file already verified in this process with the same
+    size and mtime is not hashed again.
+    """
+    record = (manifest.get("files") or {}).get(path.resolve().name)  # model.pte is a link to the named file
+    if not record:
+        raise IntegrityError(f"{path}: manifest.json records no size or sha256 for it; re-run the export, or load "
+                             "with check_integrity=False")
+    stat = path.stat()
+    if stat.st_size != record.get("bytes"):
+        raise IntegrityError(f"{path}: {stat.st_size} bytes, manifest.json says {record.get('bytes')} (the file "
+                             "changed after export); re-run the export, or load with check_integrity=False")
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if _verified.get(key) != record.get("sha256"):
+        if sha256_file(path) != record.get("sha256"):
+            raise IntegrityError(f"{path}: sha256 differs from manifest.json (the file changed after export); "
+                                 "re-run the export, or load with check_integrity=False")
+        _verified[key] = record["sha256"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +187,8 @@ class ExecuTorchRunner(Runner):
         from executorch.extension.pybindings import portable_lib
         from executorch.runtime import Runtime
 
+        import albert_edge.quiet  # noqa: F401  (before torchao is imported: its known-harmless import logs)
+
         self.path, self.threads, self.limits = path, threads, limits
         with open(path, "rb") as f:
             head = f.read(8)
@@ -171,10 +203,11 @@ class ExecuTorchRunner(Runner):
         from albert_edge.backend_options import set_xnnpack_weight_cache
 
         try:
-            self._program = Runtime.get().load_program(path)
-            # Read by XNNPACK when a method is loaded, so it is set for this load even if another runner changed it.
-            self.weight_cache = set_xnnpack_weight_cache(weight_cache)
-            self._method = self._program.load_method("forward")
+            with native_stderr_filtered():  # the runtime's cpuinfo probe lines; anything else is written back
+                self._program = Runtime.get().load_program(path)
+                # Read by XNNPACK when a method loads, so it is set for this load even if another runner changed it.
+                self.weight_cache = set_xnnpack_weight_cache(weight_cache)
+                self._method = self._program.load_method("forward")
         except (RuntimeError, ValueError) as e:
             raise RuntimeLoadError(f"{path}: not a loadable ExecuTorch program ({str(e).splitlines()[0]})") from None
         if self._method is None:
@@ -262,7 +295,7 @@ def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
 
 
 def _from_manifest(directory: Path, threads: int | None, backend: str | None, weight_cache: bool,
-                   limits: InputLimits | None) -> Runner:
+                   limits: InputLimits | None, integrity: bool) -> Runner:
     manifest = read_manifest(directory)
     limits = limits or InputLimits.from_manifest(manifest)
     if limits is None:
@@ -273,6 +306,10 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
     if not choice or not artifacts.get(choice):
         raise RuntimeLoadError(f"{directory}: the export has no {backend or 'pte or onnx'} artifact")
     path = directory / artifacts[choice]
+    if not path.is_file():
+        raise RuntimeLoadError(f"{path}: missing; the export directory is incomplete, re-run the export")
+    if integrity:
+        verify_artifact(path, manifest)
     if choice == "pte":
         names = [i["name"] for i in manifest.get("inputs", [])] or None
         outputs = [o["name"] for o in manifest.get("outputs", [])] or None
@@ -294,7 +331,7 @@ def _sibling_manifest(path: Path) -> dict[str, Any] | None:
 
 def load(path: str | os.PathLike, threads: int | None = None, backend: str | None = None,
          weight_cache: bool = True, vocab_size: int | None = None, type_vocab_size: int = 2,
-         max_seq_len: int | None = None, check_inputs: bool = True) -> Runner:
+         max_seq_len: int | None = None, check_inputs: bool = True, check_integrity: bool = True) -> Runner:
     """A Runner for a `.pte`, an `.onnx`, or an export directory (its .pte unless `backend="onnx"`).
 
     Every input is checked before it reaches a kernel (`InvalidInputError`): integer dtype, shape (1, seq), length,
@@ -302,6 +339,8 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     file outside an export directory needs `vocab_size=` (and `max_seq_len=` for an .onnx), or `check_inputs=False`
     to skip the value checks at the caller's risk (an out-of-range id aborts the process in ExecuTorch).
     `weight_cache` (.pte only): XNNPACK packs each weight once however many call sites share it (see module doc).
+    `check_integrity`: a file inside an export directory is compared with the manifest's size and sha256 first
+    (IntegrityError on a mismatch); False skips that, for users who load files they changed on purpose.
     """
     path = Path(path)
     if not path.exists():
@@ -310,11 +349,13 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     if vocab_size is not None and vocab_size < 1:
         raise RuntimeLoadError(f"vocab_size must be >= 1, got {vocab_size}")
     if path.is_dir():
-        return _from_manifest(path, threads, backend, weight_cache, limits)
+        return _from_manifest(path, threads, backend, weight_cache, limits, check_integrity)
     if path.suffix not in (".pte", ".onnx"):
         raise RuntimeLoadError(f"{path}: expected a .pte or .onnx file, or an export directory")
+    manifest = _sibling_manifest(path)
+    if manifest is not None and check_integrity:
+        verify_artifact(path, manifest)
     if limits is None and check_inputs:
-        manifest = _sibling_manifest(path)
         limits = InputLimits.from_manifest(manifest) if manifest else None
         if limits is None:
             raise RuntimeLoadError(f"{path}: no export manifest beside it gives the vocabulary size; load the export "

@@ -657,7 +657,7 @@ def train_tokenizer(
         if seen == before:
             raise TokenizerError(f"training input {file} has no non-blank lines")
     sentences = [
-        " ".join(word for word in _WHITESPACE.split(normalize(_SPECIAL_SPLIT.sub(" ", line), lowercase=not cased)) if word)
+        " ".join(w for w in _WHITESPACE.split(normalize(_SPECIAL_SPLIT.sub(" ", line), lowercase=not cased)) if w)
         for line in tqdm(sample, desc="normalising", unit=" lines")
     ]
     sentences = [s for s in sentences if s]

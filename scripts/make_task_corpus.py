@@ -52,7 +52,8 @@ def main() -> None:
         sentences.append(" ".join(words))
     (out / "conll_train_sentences.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
 
-    documents = read_documents(data / "corpus/novels_train.txt.gz") + read_documents(data / "corpus/eltec_eng_train.txt.gz")
+    documents = read_documents(data / "corpus/novels_train.txt.gz")
+    documents += read_documents(data / "corpus/eltec_eng_train.txt.gz")
     documents += articles + ["\n".join(sentences)]
     random.Random(args.seed).shuffle(documents)
     with gzip.open(out / "encoder_corpus.txt.gz", "wt", encoding="utf-8", compresslevel=6) as f:

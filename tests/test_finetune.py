@@ -188,3 +188,14 @@ def test_a_tokenizer_with_a_character_map_saves(tmp_path):
     assert (tmp_path / "out" / "model.safetensors").is_file() and not (tmp_path / "out" / "vocab.json").exists()
     assert AlbertTokenizer.from_pretrained(tmp_path / "out").normalizer == "nmt_nfkc"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_ner_finetune_keeps_its_metric_names(pretrained, tmp_path):
+    """eval_results.json holds the dev entity precision, not the training precision (bf16) under the same key."""
+    conll = _write(tmp_path / "c.txt", "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP B-MISC\n\n"
+                   "Peter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n\n" + "BRUSSELS NNP B-NP B-LOC\n" * 3)
+    best = finetune("token-classification", conll, conll, pretrained, tmp_path / "ner", epochs=1, batch_size=2,
+                    precision="bf16")
+    results = json.loads((tmp_path / "ner" / "eval_results.json").read_text())
+    assert isinstance(results["precision"], float) and results["precision"] == best["precision"]
+    assert results["train_precision"] == "bf16" and results["task"] == "token-classification"

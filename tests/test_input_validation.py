@@ -143,3 +143,32 @@ def test_int4_embedding_needs_whole_groups(tmp_path):
     with pytest.raises(ExportError, match="embedding_size 24 is not a multiple of it"):
         export(tmp_path / "hf", int8=True, embedding="int4", out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_artifacts_are_checked_against_the_manifest_before_they_run(exports, tmp_path):
+    import shutil
+
+    copy = tmp_path / "export"
+    shutil.copytree(exports["int8"], copy, symlinks=True)
+    pte = copy / json.loads((copy / "manifest.json").read_text())["artifacts"]["pte"]
+    onnx = copy / json.loads((copy / "manifest.json").read_text())["artifacts"]["onnx"]
+    data = bytearray(pte.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
+    pte.write_bytes(bytes(data))
+    with pytest.raises(runtime.IntegrityError, match="sha256 differs from manifest.json"):
+        runtime.load(copy)
+    with pytest.raises(runtime.IntegrityError, match="sha256 differs"):
+        runtime.load(copy / "model.pte")  # through the link, too
+    onnx.write_bytes(onnx.read_bytes()[:-4096])
+    with pytest.raises(runtime.IntegrityError, match="bytes, manifest.json says"):
+        runtime.load(copy, backend="onnx")
+    # The opt-out skips the check: a manifest that records a wrong sha256 for an intact file then loads and runs.
+    intact = tmp_path / "intact"
+    shutil.copytree(exports["int8"], intact, symlinks=True)
+    manifest = json.loads((intact / "manifest.json").read_text())
+    manifest["files"][manifest["artifacts"]["pte"]]["sha256"] = "0" * 64
+    (intact / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(runtime.IntegrityError):
+        runtime.load(intact)
+    with runtime.load(intact, check_integrity=False) as runner:
+        assert runner.run(feed({}))[0].shape == (1, 3)

@@ -1,6 +1,9 @@
 """albert_edge.pipeline on tiny exported directories: the runtime path gives what the eager model gives."""
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -8,9 +11,17 @@ import torch
 
 from albert_edge import AlbertConfig, model_for_task, ner, qa, save_pretrained
 from albert_edge.export import export
-from albert_edge.pipeline import (PipelineError, QuestionAnsweringPipeline, TextClassificationPipeline,
-                                  TokenClassificationPipeline, eager_run_fn, evaluate, main, pipeline,
-                                  postprocess_params)
+from albert_edge.pipeline import (
+    PipelineError,
+    QuestionAnsweringPipeline,
+    TextClassificationPipeline,
+    TokenClassificationPipeline,
+    eager_run_fn,
+    evaluate,
+    main,
+    pipeline,
+    postprocess_params,
+)
 from albert_edge.tokenizer import BUNDLED_ASSETS, AlbertTokenizer
 
 MAX_SEQ_LEN = 48  # small, so the texts below need several windows
@@ -212,3 +223,19 @@ def test_pte_pipelines_match_onnx(tmp_path_factory, tok):
     a = pipeline(qa_dir, artifact="pte")(question=question, context=CONTEXT)
     b = pipeline(qa_dir, artifact="onnx")(question=question, context=CONTEXT)
     assert (a["start"], a["end"]) == (b["start"], b["end"])
+
+
+def test_an_onnx_export_runs_without_torch(cls_export, ner_export):
+    """`import albert_edge` and the ONNX path (runtime, pipelines, NER decoding) never import torch."""
+    probe = textwrap.dedent(f"""
+        import sys
+        import albert_edge
+        assert "torch" not in sys.modules, "import albert_edge"
+        from albert_edge.pipeline import pipeline
+        print(pipeline({str(cls_export[1])!r})("a fine film"))
+        print(pipeline({str(ner_export[1])!r})("Peter Blackburn went to Brussels"))
+        assert "torch" not in sys.modules, sorted(m for m in sys.modules if m.startswith("torch"))[:5]
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "'label'" in done.stdout

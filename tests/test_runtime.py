@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from albert_edge import runtime
+from albert_edge import files, runtime
 from albert_edge.config import AlbertConfig
 from albert_edge.export import export_onnx, export_pte
 from albert_edge.model import model_for_task
@@ -95,7 +95,9 @@ def test_load_export_directory_via_manifest(artifacts, tmp_path):
     manifest = {"artifacts": {"pte": "qa.pte", "onnx": "qa.onnx"},
                 "inputs": [{"name": n} for n in ("input_ids", "attention_mask", "token_type_ids")],
                 "outputs": [{"name": "start_logits"}, {"name": "end_logits"}],
-                "config": {"vocab_size": 300, "type_vocab_size": 2}, "max_seq_len": MAX_LEN}
+                "config": {"vocab_size": 300, "type_vocab_size": 2}, "max_seq_len": MAX_LEN,
+                "files": {f"qa.{s}": {"bytes": (tmp_path / f"qa.{s}").stat().st_size,
+                                      "sha256": files.sha256_file(tmp_path / f"qa.{s}")} for s in ("pte", "onnx")}}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     pte = runtime.load(tmp_path)
     assert pte.backend == "pte" and pte.output_names == ["start_logits", "end_logits"]
@@ -160,3 +162,20 @@ def test_token_type_ids_dropped_only_when_all_zero(tmp_path):
     feed["token_type_ids"][0, 3:] = 1
     with pytest.raises(runtime.RuntimeLoadError, match="unexpected 'token_type_ids'"):
         runner.run(feed)
+
+
+def test_known_harmless_noise_is_silenced_unless_verbose(artifacts):
+    """torchao's CUDA-library load failures, torch's pytree deprecation and ExecuTorch's cpuinfo probe lines are not
+    shown by default, and are with ALBERT_EDGE_VERBOSE=1; a real error still reaches stderr."""
+    import os
+    import subprocess
+    import sys
+
+    _, directory = artifacts
+    probe = (f"from albert_edge import runtime; r = runtime.load({str(directory / 'qa.pte')!r}, vocab_size=300); "
+             "import sys; print('real problem', file=sys.stderr)")
+    quiet = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert quiet.stderr.strip() == "real problem", quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "ALBERT_EDGE_VERBOSE": "1"})
+    assert "Failed to load" in loud.stderr and "cpuinfo_utils" in loud.stderr

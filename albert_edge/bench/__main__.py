@@ -10,6 +10,7 @@ and prints a one-screen summary with ratios and goals.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from albert_edge.bench.adb import AdbError
 from albert_edge.bench.harness import BACKENDS, DEFAULT_OUT, DEFAULT_SEQ_LENS, DEFAULT_THREADS, bench
 from albert_edge.bench.peers import PEERS, QUICK_PEERS
 from albert_edge.bench.targets import BenchError
+from albert_edge.quiet import set_verbose
 
 
 def _names(text: str, known: Sequence[str], what: str) -> tuple[str, ...]:
@@ -53,7 +55,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--serial", default=None, help="adb device serial, when several are connected")
     parser.add_argument("--no-host", action="store_true", help="measure only on the phone (with --adb)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per worker process (default: %(default)s)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
     args = parser.parse_args(argv)
+    if args.verbose:
+        os.environ["ALBERT_EDGE_VERBOSE"] = "1"  # the worker processes inherit it
+        set_verbose(True)
     try:
         result = bench(args.artifacts, out=args.out, seq_lens=args.seq_lens, threads=args.threads,
                        iterations=args.iterations, warmups=args.warmups,

@@ -232,7 +232,8 @@ LOADERS: dict[str, Callable[[dict[str, Any]], Backend]] = {
     "pte": load_pte, "onnx": load_onnx, "eager": load_eager, "hf-eager": load_hf,
 }
 # Imported before the memory baseline: a runtime's own libraries are the process's floor, not the model's memory.
-IMPORTS = {"pte": ("torch", "executorch.runtime", "executorch.kernels.quantized", "albert_edge.runtime"), "onnx": ("onnxruntime",),
+IMPORTS = {"pte": ("torch", "executorch.runtime", "executorch.kernels.quantized", "albert_edge.runtime"),
+           "onnx": ("onnxruntime",),
            "eager": ("torch", "albert_edge.hub"), "hf-eager": ("torch", "transformers")}
 
 
