@@ -23,6 +23,14 @@ class ConfigError(AlbertEdgeError):
     """A config.json that is missing, unreadable or inconsistent."""
 
 
+# The activations albert_edge.model implements (config must not import torch to know them).
+HIDDEN_ACTS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu", "silu", "swish", "tanh")
+_POSITIVE_INTS = ("vocab_size", "embedding_size", "hidden_size", "num_hidden_layers", "num_hidden_groups",
+                  "num_attention_heads", "intermediate_size", "inner_group_num", "max_position_embeddings",
+                  "type_vocab_size")
+_PROBABILITIES = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob")
+
+
 @dataclass
 class AlbertConfig:
     vocab_size: int = 30000
@@ -50,10 +58,19 @@ class AlbertConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
-        if self.label2id is None:
-            self.label2id = {v: k for k, v in self.id2label.items()}
-        self.label2id = {str(k): int(v) for k, v in self.label2id.items()}
+        if not isinstance(self.id2label, dict):
+            raise ConfigError(f"id2label must be an object mapping class ids to names, e.g. "
+                              f'{{"0": "negative", "1": "positive"}}; got a {type(self.id2label).__name__}')
+        if self.label2id is not None and not isinstance(self.label2id, dict):
+            raise ConfigError(f"label2id must be an object mapping names to class ids; got a "
+                              f"{type(self.label2id).__name__}")
+        try:
+            self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
+            if self.label2id is None:
+                self.label2id = {v: k for k, v in self.id2label.items()}
+            self.label2id = {str(k): int(v) for k, v in self.label2id.items()}
+        except (TypeError, ValueError):
+            raise ConfigError("id2label keys and label2id values must be integer class ids") from None
         self.validate()
 
     @property
@@ -70,6 +87,24 @@ class AlbertConfig:
         return self.hidden_size // self.num_attention_heads
 
     def validate(self) -> None:
+        """Types and ranges of every field the model reads, with the field's name; ConfigError otherwise."""
+        for name in _POSITIVE_INTS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        for name in (*_PROBABILITIES, "initializer_range", "layer_norm_eps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ConfigError(f"{name} must be a number, got {value!r}")
+        for name in _PROBABILITIES:
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not 0 < self.layer_norm_eps < 1:
+            raise ConfigError(f"layer_norm_eps must be in (0, 1), got {self.layer_norm_eps!r}")
+        if self.hidden_act not in HIDDEN_ACTS:
+            raise ConfigError(f"hidden_act {self.hidden_act!r} is not supported; use one of {', '.join(HIDDEN_ACTS)}")
+        if not self.id2label:
+            raise ConfigError("id2label is empty; a model needs at least one label")
         if self.hidden_size % self.num_attention_heads:
             raise ConfigError(
                 f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads ({self.num_attention_heads})"
@@ -78,10 +113,6 @@ class AlbertConfig:
             raise ConfigError(
                 f"num_hidden_groups ({self.num_hidden_groups}) must be in 1..num_hidden_layers ({self.num_hidden_layers})"
             )
-        for name in ("vocab_size", "embedding_size", "hidden_size", "intermediate_size", "inner_group_num",
-                     "max_position_embeddings", "type_vocab_size"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
 
     # -- HF config.json I/O -------------------------------------------------------------------------------------
     @classmethod

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,11 +28,11 @@ import torch
 from tqdm import tqdm
 
 from albert_edge import hub
-from albert_edge.config import ConfigError
 from albert_edge.data import DataError, check_text_files, read_documents
+from albert_edge.files import AlbertEdgeError, OutputDirectory
 from albert_edge.model import AlbertForPreTraining
 from albert_edge.pretrain import load_config, load_tokenizer
-from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+from albert_edge.tokenizer import AlbertTokenizer
 
 
 @dataclass
@@ -132,19 +130,21 @@ def init_checkpoint(
     std: float | None = None,
     seed: int = 0,
     progress: bool = True,
+    force: bool = False,
 ) -> Path:
     """Write an `AlbertForPreTraining` checkpoint whose word embeddings come from `train`'s PPMI-SVD; return `out`.
 
     The embeddings are rescaled so their element standard deviation is `std` (default: the config's
     `initializer_range`, the scale the rest of the model is initialised at). Pieces the corpus never shows keep
     their random rows, as everything else keeps the usual initialisation drawn with `seed`; the MLM decoder is tied
-    to the embeddings as always.
+    to the embeddings as always. An existing non-empty `out` is refused unless `force` (checked before counting).
     """
+    output = OutputDirectory(out, force)
     paths = check_text_files(train)
     tok = load_tokenizer(tokenizer)
     cfg = load_config(config, tok)
     if window < 1:
-        raise ValueError(f"window must be at least 1, got {window}")
+        raise DataError(f"window must be at least 1, got {window}")
     counts = count_cooccurrences(paths, tok, window, progress)
     vectors = ppmi_svd(counts, cfg.embedding_size, seed=seed)
     seen = torch.from_numpy(counts.row_sums() > 0)
@@ -154,18 +154,13 @@ def init_checkpoint(
     model = AlbertForPreTraining(cfg)
     with torch.no_grad():
         model.albert.embeddings.word_embeddings.weight[seen] = vectors
-    out = Path(out)
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    hub.save_pretrained(model, partial)
-    tok.save_pretrained(partial)
     info = {"train": [str(p) for p in paths], "pieces_read": counts.pieces, "vocab_pieces_seen": int(seen.sum()),
             "window": window, "embedding_size": cfg.embedding_size, "seed": seed}
-    (partial / "embed_init.json").write_text(json.dumps(info, indent=2) + "\n")
-    if out.exists():  # replaced only now, when the new checkpoint is complete
-        shutil.rmtree(out)
-    partial.rename(out)
-    return out
+    with output as partial:  # appears complete, or not at all
+        hub.save_pretrained(model, partial)
+        tok.save_pretrained(partial)
+        (partial / "embed_init.json").write_text(json.dumps(info, indent=2) + "\n")
+    return Path(out)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -177,13 +172,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads for the SVD")
     p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true", help="replace an existing non-empty --out")
     args = p.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        sys.exit(f"error: --threads must be at least 1, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
         out = init_checkpoint(args.train, args.tokenizer, args.out, config=args.config, window=args.window,
-                              seed=args.seed)
-    except (DataError, ConfigError, TokenizerError, FileNotFoundError, ValueError) as err:
+                              seed=args.seed, force=args.force)
+    except (AlbertEdgeError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     info = json.loads((out / "embed_init.json").read_text())
     print(f"wrote {out}: {info['pieces_read']:,} pieces read; {info['vocab_pieces_seen']:,} vocabulary pieces got "

@@ -54,6 +54,13 @@ BUNDLED_MODEL = Path(__file__).resolve().with_name("assets")
 # GLUE SST-2 dev (872 labelled sentences, byte-for-byte): the bundled model's own evaluation set, so exporting it with
 # no arguments verifies on real labelled data and records fp32 and int8 accuracy. It never trained the model.
 BUNDLED_EVAL = BUNDLED_MODEL / "sst2_dev.tsv"
+# The bundled model of each task (albert_edge/assets/), and the labelled sample it is verified on by default.
+BUNDLED_MODELS = {"sequence-classification": BUNDLED_MODEL, "token-classification": BUNDLED_MODEL / "ner",
+                  "question-answering": BUNDLED_MODEL / "qa"}
+BUNDLED_EVAL_DATA = {"sequence-classification": BUNDLED_EVAL,
+                     "token-classification": BUNDLED_MODEL / "ner" / "ner_sample.conll",
+                     "question-answering": BUNDLED_MODEL / "qa" / "squad_dev_sample.json"}
+BUNDLED_NAMES = {"sequence-classification": "edge", "token-classification": "edge-ner", "question-answering": "edge-qa"}
 VERIFY_SENTENCES = Path(__file__).resolve().with_name("verify_sentences.txt")
 MANIFEST = "manifest.json"
 CALIBRATION_LIMIT = 256  # lines: activation ranges settle well before this on sentence-length text
@@ -410,12 +417,17 @@ def export(
     if calibration is not None and not int8:
         raise ExportError("--calibration sets static int8 quantization; add --int8")
     calibration_lines = read_calibration(calibration) if calibration is not None else None
-    if model is None and not (BUNDLED_MODEL / "config.json").is_file():
-        raise ExportError("no bundled model in this install (albert_edge/assets/config.json is missing); "
-                          "pass --model PATH_OR_HUB_ID")
-    source = BUNDLED_MODEL if model is None else model
-    if model is None and eval_data is None and verify and BUNDLED_EVAL.is_file():
-        eval_data = BUNDLED_EVAL
+    source = model
+    if model is None:
+        bundled_task = task or "sequence-classification"
+        source = BUNDLED_MODELS.get(bundled_task)
+        if source is None or not (source / "config.json").is_file():
+            shipped = [t for t, d in BUNDLED_MODELS.items() if (d / "config.json").is_file()]
+            raise ExportError(f"no bundled {bundled_task} model in this install; pass --model PATH_OR_HUB_ID "
+                              f"(bundled: {', '.join(shipped) or 'none'})")
+        if eval_data is None and verify and BUNDLED_EVAL_DATA[bundled_task].is_file():
+            eval_data = BUNDLED_EVAL_DATA[bundled_task]
+        name = name or BUNDLED_NAMES[bundled_task]
     try:
         config = load_config(resolve(source))
     except HubError as e:
@@ -558,7 +570,8 @@ def export(
                 "postprocess": postprocess_params(task, config),
                 "delegation": delegation,
                 "parameters": sum(p.numel() for p in net.parameters()),
-                "source_model": str(model) if model is not None else "bundled",
+                "source_model": str(model) if model is not None else (
+                    "bundled" if source == BUNDLED_MODEL else f"bundled:{Path(source).name}"),
                 "versions": {pkg: _version(pkg) for pkg in ("torch", "executorch", "torchao", "onnx", "onnxruntime",
                                                             "albert_edge")},
                 "verification": verification,

@@ -269,13 +269,41 @@ def split_words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+# CoNLL-style word splitting of raw text: punctuation that CoNLL-2003 writes as its own token comes off a word's edges
+# ("Paris," -> "Paris" ","; "(Reuters)" -> "(" "Reuters" ")"; "Germany's" -> "Germany" "'s"); a final "." comes off
+# unless the word has another "." ("U.S." stays whole, as in CoNLL). Models are trained on CoNLL's tokens, so tagging
+# "Helsinki," as one word would ask them about a word they never saw.
+_LEADING = re.compile(r"^[(\[{\"'“‘]+")
+_TRAILING = re.compile(r"(?:[)\]},;:!?\"'”’]|'s|’s)+$")
+
+
+def conll_words(text: str) -> list[tuple[str, int, int]]:
+    """Words of `text` with offsets `(word, start, end)`, punctuation split off as CoNLL-2003 tokenises it."""
+    out = []
+    for word, start, end in split_words(text):
+        lead = _LEADING.match(word)
+        head = lead.end() if lead and lead.end() < len(word) else 0
+        core_end = len(word)
+        trail = _TRAILING.search(word, head)
+        if trail and trail.start() > head:
+            core_end = trail.start()
+        if core_end - head > 1 and word[core_end - 1] == "." and "." not in word[head:core_end - 1]:
+            core_end -= 1
+        pieces = [(start + i, start + j) for i, j in ((0, head), (head, core_end)) if j > i]
+        tail, position = word[core_end:], start + core_end
+        for m in re.finditer(r"'s|’s|\.+|.", tail):  # each trailing mark is its own token ("'s" whole)
+            pieces.append((position + m.start(), position + m.end()))
+        out += [(text[a:b], a, b) for a, b in pieces]
+    return out
+
+
 def predict(run_fn: RunFn, tokenizer, text: str, id2label: dict[int, str], max_seq_len: int = 128) -> list[dict]:
     """Entities in raw text: `[{"entity", "start", "end", "text", "score"}]`, offsets into `text`.
 
-    Words are split on whitespace, so punctuation attached to a word ("Paris,") belongs to it, as in the
-    CoNLL tokenisation it does not; the score is the mean probability of the entity's word tags.
+    Words are split on whitespace, then punctuation comes off their edges as CoNLL tokenises it (`conll_words`); the
+    score is the mean probability of the entity's word tags.
     """
-    words = split_words(text)
+    words = conll_words(text)
     if not words:
         return []
     tagged = tag_words(run_fn, tokenizer, [[w for w, _, _ in words]], id2label, max_seq_len, batch_size=1)[0]
@@ -289,7 +317,8 @@ def predict(run_fn: RunFn, tokenizer, text: str, id2label: dict[int, str], max_s
 
 def postprocess_params() -> dict:
     """What an app needs, besides the label map and the model's `max_seq_len`, to find entities as `predict` does."""
-    return {"scheme": "IOB2", "word_split": "whitespace", "word_label": "first_piece", "long_text": "word_windows"}
+    return {"scheme": "IOB2", "word_split": "whitespace+conll_punctuation", "word_label": "first_piece",
+            "long_text": "word_windows"}
 
 
 # -- training --------------------------------------------------------------------------------------------------------

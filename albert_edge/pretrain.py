@@ -31,6 +31,7 @@ from tqdm import tqdm
 from albert_edge import hub
 from albert_edge.config import AlbertConfig, ConfigError
 from albert_edge.data import IGNORE_INDEX, OBJECTIVES, DataError, PretrainingStream, batches, check_text_files
+from albert_edge.files import OutputDirectory
 from albert_edge.model import AlbertForPreTraining
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 
@@ -204,9 +205,17 @@ def pretrain(
         raise DataError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
-    for name, value in (("steps", steps), ("batch_size", batch_size), ("max_seq_len", max_seq_len)):
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("max_seq_len", max_seq_len),
+                        ("threads", threads)):
         if value < 1:
             raise ValueError(f"{name} must be positive, got {value}")
+    # A resumable run writes into --out over time (checkpoints, log, final/), so it is checked, not staged: it must be
+    # a directory we can write, and a new run (no --resume) must not write into a non-empty one.
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ValueError(f"--out {out} is {'a symlink' if out.is_symlink() else 'a file'}; pass a directory path")
+    if not resume and out.is_dir() and any(out.iterdir()):
+        raise ValueError(f"--out {out} exists and is not empty; pass --resume to continue its run, or another path")
+    OutputDirectory(out, force=True).check()  # writable
     if max_seq_len < 8:
         raise ValueError(f"max_seq_len {max_seq_len} is too short for [CLS] A [SEP] B [SEP]; use at least 8")
     tok = load_tokenizer(tokenizer)

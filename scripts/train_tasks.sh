@@ -75,3 +75,31 @@ if [ "$STAGE" -le 4 ]; then
         --epochs 1 --lr 5e-4 --batch-size 32 --max-seq-len 256 --doc-stride 128 --eval-every 1000 \
         --out "$RUNS/qa_l4" --force
 fi
+
+# Stage 5: the bundled models (fp16 weights: both fit the 30 MB assets budget beside the fp32 sentiment model), their
+# shipped verification samples, and int8 exports of each evaluated on the held-out data.
+if [ "$STAGE" -le 5 ]; then
+    for TASK in ner qa; do
+        mkdir -p "albert_edge/assets/$TASK"
+        python -c "
+import shutil, sys
+from safetensors.torch import load_file, save_file
+src, dst = sys.argv[1], sys.argv[2]
+save_file({k: v.half().contiguous() for k, v in load_file(src + '/model.safetensors').items()},
+          dst + '/model.safetensors', metadata={'format': 'pt'})
+for name in ('config.json', 'spiece.model', 'tokenizer_config.json'):
+    shutil.copy(src + '/' + name, dst + '/' + name)" "$RUNS/${TASK}_l4" "albert_edge/assets/$TASK"
+        chmod 644 "albert_edge/assets/$TASK"/*
+    done
+    python scripts/make_ner_sample.py
+    # Two SQuAD dev articles (Normans, Sky_(United_Kingdom); CC BY-SA 4.0) as the QA model's shipped sample.
+    python -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+open(sys.argv[2], 'w').write(json.dumps({'version': d['version'], 'data': [d['data'][2], d['data'][8]]}) + '\n')" \
+        "$DATA/squad/squad-v1.1-dev-38.json" albert_edge/assets/qa/squad_dev_sample.json
+    python -m albert_edge.export --int8 --task token-classification --eval-data "$DATA/conll2003/valid.txt" \
+        --threads 1 --out "$RUNS/export_ner_bundled" --force
+    python -m albert_edge.export --int8 --task question-answering --max-seq-len 256 \
+        --eval-data "$DATA/squad/squad-v1.1-dev-38.json" --threads 1 --out "$RUNS/export_qa_bundled" --force
+fi

@@ -99,10 +99,10 @@ def shared_layer_pte(tmp_path_factory):
 def test_outputs_identical_with_and_without_the_cache(shared_layer_pte, restore_cache):
     ids = np.random.default_rng(0).integers(5, 300, size=(1, 20), dtype=np.int64)
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-    with runtime.load(shared_layer_pte, weight_cache=True) as cached:
+    with runtime.load(shared_layer_pte, vocab_size=300, weight_cache=True) as cached:
         assert cached.weight_cache is True
         with_cache = cached.run(feed)[0]
-    with runtime.load(shared_layer_pte, weight_cache=False) as plain:
+    with runtime.load(shared_layer_pte, vocab_size=300, weight_cache=False) as plain:
         assert plain.weight_cache is False
         without = plain.run(feed)[0]
     np.testing.assert_array_equal(with_cache, without)
@@ -114,7 +114,7 @@ def test_cache_packs_the_shared_layer_once(shared_layer_pte, tmp_path):
         import sys, numpy as np, psutil
         from albert_edge import runtime
         before = psutil.Process().memory_info().rss
-        r = runtime.load({str(shared_layer_pte)!r}, weight_cache=sys.argv[1] == "on")
+        r = runtime.load({str(shared_layer_pte)!r}, vocab_size=300, weight_cache=sys.argv[1] == "on")
         ids = np.full((1, 32), 7, dtype=np.int64)
         r.run(input_ids=ids, attention_mask=np.ones_like(ids))
         print(r.weight_cache, psutil.Process().memory_info().rss - before)

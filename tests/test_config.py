@@ -62,3 +62,48 @@ def test_bad_config_files(tmp_path, content, message):
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="unknown preset"):
         AlbertConfig.from_preset("albert-huge")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"num_attention_heads": 0}, "num_attention_heads must be a positive integer, got 0"),
+    ({"vocab_size": "16000"}, "vocab_size must be a positive integer, got '16000'"),
+    ({"hidden_size": 32.0}, "hidden_size must be a positive integer, got 32.0"),
+    ({"num_hidden_layers": True}, "num_hidden_layers must be a positive integer, got True"),
+    ({"layer_norm_eps": "tiny"}, "layer_norm_eps must be a number, got 'tiny'"),
+    ({"layer_norm_eps": 0}, r"layer_norm_eps must be in \(0, 1\)"),
+    ({"hidden_dropout_prob": 1.5}, r"hidden_dropout_prob must be in \[0, 1\)"),
+    ({"id2label": ["negative", "positive"]}, "id2label must be an object mapping class ids to names"),
+    ({"id2label": {"zero": "negative"}}, "id2label keys and label2id values must be integer class ids"),
+    ({"id2label": {}}, "id2label is empty"),
+    ({"hidden_act": "mish"}, "hidden_act 'mish' is not supported; use one of gelu_new"),
+    ({"hidden_size": 30, "num_attention_heads": 4}, r"hidden_size \(30\) must be a multiple of num_attention_heads"),
+])
+def test_bad_config_values_name_the_field(change, message):
+    from albert_edge.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message) as err:
+        AlbertConfig.from_dict({**AlbertConfig.from_preset("albert-edge-tiny").to_dict(), **change})
+    assert "\n" not in str(err.value)
+
+
+def test_activations_listed_in_config_are_the_models():
+    from albert_edge.config import HIDDEN_ACTS
+    from albert_edge.model import ACTIVATIONS
+
+    assert set(HIDDEN_ACTS) == set(ACTIVATIONS)
+
+
+def test_export_cli_on_a_bad_config_is_one_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    config = {**AlbertConfig.from_preset("albert-edge-tiny").to_dict(), "num_attention_heads": 0}
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    done = subprocess.run([sys.executable, "-m", "albert_edge.export", "--model", str(tmp_path / "m"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: " + done.stderr.strip().removeprefix("error: ")] and "num_attention_heads" in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -134,3 +134,18 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(corpus, tmp_path, chang
     text = str(exit_info.value.code)
     assert text.startswith("error: ") and message in text and "\n" not in text
     assert not (tmp_path / "out").exists()
+
+
+def test_an_existing_output_is_kept_without_force(corpus, tmp_path):
+    path, config = corpus
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    argv = ["--train", str(path), "--tokenizer", str(BUNDLED_ASSETS), "--config", str(config), "--out", str(out)]
+    with pytest.raises(SystemExit, match="error: --out .* exists and is not empty; pass --force"):
+        main(argv)
+    assert (out / "mine.txt").read_text() == "keep"
+    with pytest.raises(SystemExit, match="error: --threads must be at least 1"):
+        main([*argv, "--threads", "0"])
+    main([*argv, "--force"])
+    assert (out / "embed_init.json").is_file() and not (out / "mine.txt").exists()

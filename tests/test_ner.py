@@ -133,9 +133,22 @@ def test_predict_gives_character_offsets_into_the_raw_text(tok):
     text = "  Peter\tBlackburn  visited Paris."
     found = ner.predict(run, tok, text, ID2LABEL)
     assert [(e["entity"], e["text"], e["start"], e["end"]) for e in found] == [
-        ("PER", "Peter\tBlackburn", 2, 17), ("LOC", "Paris.", 27, 33)]
+        ("PER", "Peter\tBlackburn", 2, 17), ("LOC", "Paris", 27, 32)]  # the final "." is CoNLL's own token
     assert all(text[e["start"]:e["end"]] == e["text"] and 0.5 < e["score"] <= 1 for e in found)
     assert ner.predict(run, tok, " \n ", ID2LABEL) == []
+
+
+@pytest.mark.parametrize("text, words", [
+    ("in Helsinki, said Pekka Lundmark.", ["in", "Helsinki", ",", "said", "Pekka", "Lundmark", "."]),
+    ("(Reuters) U.S. troops left Germany's base", ["(", "Reuters", ")", "U.S.", "troops", "left", "Germany", "'s",
+                                                  "base"]),
+    ('"Hello," he said.', ['"', "Hello", ",", '"', "he", "said", "."]),
+    ("Paris.", ["Paris", "."]), (".", ["."]), ("...", ["..."]), ("", []),
+])
+def test_conll_words_split_punctuation_as_conll_does(text, words):
+    found = ner.conll_words(text)
+    assert [w for w, _, _ in found] == words
+    assert all(text[a:b] == w for w, a, b in found)
 
 
 def test_evaluate_a_real_model_independent_of_batching(tok):

@@ -101,19 +101,27 @@ def test_torchrun_two_ranks_keep_identical_parameters(corpus, tmp_path):
     ({"train": "empty.txt"}, "is empty"),
     ({"config": "albert-nano"}, "unknown preset 'albert-nano'"),
     ({"tokenizer": "no_tokenizer_here"}, "SentencePiece model not found"),
+    ({"threads": "0"}, "threads must be positive, got 0"),
+    ({"out_file": "x"}, "is a file; pass a directory path"),
+    ({"out_full": "x"}, "exists and is not empty; pass --resume"),
 ])
 def test_bad_inputs_fail_with_one_line(corpus, tmp_path, capsys, change, message):
     train, _, config = corpus
     (tmp_path / "empty.txt").write_text("\n\n")
     args = {"train": str(train), "config": str(config), "tokenizer": str(BUNDLED_ASSETS)}
-    args.update({k: str(tmp_path / v) if k != "config" else v for k, v in change.items()})
+    args.update({k: str(tmp_path / v) if k in ("train", "tokenizer") else v for k, v in change.items()})
+    if "out_file" in change:
+        (tmp_path / "out").write_text("mine")
+    if "out_full" in change:
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "mine.txt").write_text("mine")
     argv = ["--train", args["train"], "--tokenizer", args["tokenizer"], "--config", args["config"],
-            "--out", str(tmp_path / "out"), "--steps", "1"]
+            "--out", str(tmp_path / "out"), "--steps", "1", "--threads", args.get("threads", "1")]
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     text = str(exit_info.value.code)
     assert text.startswith("error: ") and message in text and "\n" not in text
-    assert not (tmp_path / "out" / "checkpoint.pt").exists()  # nothing trained
+    assert not (tmp_path / "out").is_dir() or not (tmp_path / "out" / "checkpoint.pt").exists()  # nothing trained
 
 
 def test_nsp_on_a_single_document_is_refused(tmp_path):

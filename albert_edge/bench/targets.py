@@ -140,6 +140,8 @@ class Artifact:
         source = self.manifest.get("source_model")
         if source == "bundled":
             source = Path(__file__).resolve().parents[1] / "assets"
+        elif source and source.startswith("bundled:"):  # a task's bundled model, e.g. bundled:ner
+            source = Path(__file__).resolve().parents[1] / "assets" / source.split(":", 1)[1]
         if not source:
             return None
         # A relative path is relative to where the export ran: the current directory, usually; else the artifact's.
