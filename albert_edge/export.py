@@ -382,7 +382,7 @@ def export(
     *,
     task: str | None = None,
     int8: bool = False,
-    max_seq_len: int = 128,
+    max_seq_len: int | None = None,
     backend: str = "all",
     out: str | os.PathLike | None = None,
     threads: int | None = None,
@@ -408,7 +408,7 @@ def export(
         raise ExportError(f"unknown task {task!r}; choose one of {', '.join(EXPORT_TASKS)}")
     if embedding not in EMBEDDINGS:
         raise ExportError(f"--embedding {embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
-    if max_seq_len < 2:
+    if max_seq_len is not None and max_seq_len < 2:
         raise ExportError(f"--max-seq-len must be at least 2, got {max_seq_len}")
     if not 0.0 <= min_agreement <= 1.0:
         raise ExportError(f"--min-agreement must be in [0, 1], got {min_agreement}")
@@ -433,6 +433,8 @@ def export(
     except HubError as e:
         raise ExportError(str(e)) from None
     task = task or task_of(config)
+    # Default length: what fine-tuning recorded (QA trains on windows of a chosen length), else 128.
+    max_seq_len = max_seq_len or int((config.extra.get("postprocess") or {}).get("max_seq_len") or 128)
     if task not in EXPORT_TASKS:
         raise ExportError(f"the checkpoint is a {task} model, which is not exportable; pass --task with one of "
                           f"{', '.join(EXPORT_TASKS)}")
@@ -667,7 +669,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="HF-format ALBERT directory or hub id (default: the bundled model)")
     parser.add_argument("--task", choices=EXPORT_TASKS, default=None, help="default: the checkpoint's own")
     parser.add_argument("--int8", action="store_true", help="int8 weights (default: fp32)")
-    parser.add_argument("--max-seq-len", type=int, default=128, help="longest input the artifacts accept")
+    parser.add_argument("--max-seq-len", type=int, default=None,
+                        help="longest input the artifacts accept (default: the length fine-tuning recorded in "
+                             "config.json's postprocess block, else 128)")
     parser.add_argument("--backend", choices=BACKENDS, default="all")
     parser.add_argument("--out", default=None, metavar="DIR", help="default: ./albert_<name>_<fp32|int8>")
     parser.add_argument("--threads", type=int, default=None, help="threads for verification runs")

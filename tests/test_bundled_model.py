@@ -1,5 +1,7 @@
 """The bundled SST-2 model as shipped: its dev accuracy in eager, in transformers, and through the default export."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -56,3 +58,34 @@ def test_default_int8_export_reports_sst2_dev_accuracy(tmp_path):
     for backend in ("pte", "onnx"):
         assert abs(verification[backend]["accuracy"] - fp32) <= 0.005  # int8 within half a point of fp32
         assert verification[backend]["top1_agreement"] >= 0.99
+
+
+# -- the bundled NER model (assets/ner) ------------------------------------------------------------------------------
+NER_CARD_SAMPLE_F1 = 76.85  # ner/MODEL_CARD.md: fp32 entity F1 on the shipped ner_sample.conll (CoNLL valid: 80.65)
+
+
+def test_bundled_ner_exports_by_task_and_reports_its_f1(tmp_path):
+    """`export --task token-classification` with no --model: the bundled NER model, verified on its shipped sample
+    (ONNX only here, to keep the default run short; the .pte path is the same export code)."""
+    result = export(task="token-classification", int8=True, backend="onnx", out=tmp_path / "ner", progress=False)
+    manifest = result.manifest
+    assert manifest["task"] == "token-classification" and manifest["source_model"] == "bundled:ner"
+    metrics = manifest["verification"]["task_metrics"]
+    assert metrics["data"] == "ner_sample.conll" and metrics["eager"]["sentences"] == 40
+    assert metrics["eager"]["f1"] == pytest.approx(NER_CARD_SAMPLE_F1, abs=0.01)
+    assert abs(metrics["onnx"]["f1"] - metrics["eager"]["f1"]) <= 1.5
+    assert manifest["tokenizer"]["do_lower_case"] is False  # the cased tokenizer travels with it
+
+
+def test_bundled_ner_sample_is_what_its_script_writes(tmp_path):
+    import runpy
+
+    from albert_edge.export import BUNDLED_EVAL_DATA
+
+    shipped = BUNDLED_EVAL_DATA["token-classification"]
+    before = shipped.read_bytes()
+    try:
+        runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "make_ner_sample.py"), run_name="__main__")
+        assert shipped.read_bytes() == before
+    finally:
+        shipped.write_bytes(before)  # the shipped file stays as committed whatever the script wrote
