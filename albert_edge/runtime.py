@@ -187,8 +187,6 @@ class ExecuTorchRunner(Runner):
         from executorch.extension.pybindings import portable_lib
         from executorch.runtime import Runtime
 
-        import albert_edge.quiet  # noqa: F401  (before torchao is imported: its known-harmless import logs)
-
         self.path, self.threads, self.limits = path, threads, limits
         with open(path, "rb") as f:
             head = f.read(8)
@@ -223,8 +221,9 @@ class ExecuTorchRunner(Runner):
         self.max_shape = tuple(meta.input_tensor_meta(0).sizes())
 
     def _max_seq_len(self) -> int | None:
-        own = self.max_shape[1] if len(self.max_shape) == 2 else None
-        return min(x for x in (own, super()._max_seq_len()) if x is not None) if own else super()._max_seq_len()
+        # The program's own bound (its planned input size) and the manifest's, whichever is tighter.
+        bounds = [b for b in (self.max_shape[1] if len(self.max_shape) == 2 else None, super()._max_seq_len()) if b]
+        return min(bounds) if bounds else None
 
     def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         import torch
