@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 from pathlib import Path
 
-from albert_edge.files import AlbertEdgeError, OutputDirectory, sha256_file
+from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors, sha256_file
 from albert_edge.runtime import MANIFEST, RuntimeLoadError, read_manifest
 
 ASSETS = Path("app") / "src" / "main" / "assets"
@@ -80,10 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("export_dir", help="a directory written by python -m albert_edge.export")
     parser.add_argument("android_dir", help="the android_demo project directory")
     args = parser.parse_args(argv)
-    try:
+    with cli_errors():
         assets = bundle(args.export_dir, args.android_dir)
-    except AlbertEdgeError as e:
-        sys.exit(f"error: {e}")
     for f in sorted(assets.iterdir()):
         print(f"{f.stat().st_size:>12,d}  {f}")
 

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from albert_edge import hub
 from albert_edge.data import DataError, check_text_files, read_documents
-from albert_edge.files import AlbertEdgeError, OutputDirectory
+from albert_edge.files import OutputDirectory, cli_errors
 from albert_edge.model import AlbertForPreTraining
 from albert_edge.pretrain import load_config, load_tokenizer
 from albert_edge.tokenizer import AlbertTokenizer
@@ -178,11 +178,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"error: --threads must be at least 1, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
+    with cli_errors():
         out = init_checkpoint(args.train, args.tokenizer, args.out, config=args.config, window=args.window,
                               seed=args.seed, force=args.force)
-    except (AlbertEdgeError, FileNotFoundError) as err:
-        sys.exit(f"error: {err}")
     info = json.loads((out / "embed_init.json").read_text())
     print(f"wrote {out}: {info['pieces_read']:,} pieces read; {info['vocab_pieces_seen']:,} vocabulary pieces got "
           f"corpus embeddings ({info['embedding_size']} dims), the rest keep random ones")

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import importlib.metadata
 import json
 import math
 import os
 import re
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,11 +33,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from albert_edge import tables
 from albert_edge.config import AlbertConfig
-from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, sha256_file
+from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
+from albert_edge.qa import article_spec
 from albert_edge.quiet import quiet, set_verbose
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
@@ -89,13 +89,10 @@ class ExportResult:
 # -- input checks (all before anything is written) ---------------------------------------------------------------
 def _read_text_lines(path: Path, what: str, comments: bool = False) -> list[str]:
     """Non-blank lines, stripped; with `comments`, lines starting with # are skipped too (the built-in file)."""
-    if not path.is_file():
-        raise ExportError(f"{what} file {path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ExportError(f"{what} file {path}: not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
-    return [line.strip() for line in text.splitlines() if line.strip() and not (comments and line.startswith("#"))]
+        return tables.read_lines(path, what, comments)
+    except tables.DataFileError as e:
+        raise ExportError(str(e)) from None
 
 
 def read_calibration(path: str | os.PathLike) -> list[str]:
@@ -106,31 +103,20 @@ def read_calibration(path: str | os.PathLike) -> list[str]:
 
 
 def read_eval_data(path: str | os.PathLike, config: AlbertConfig, task: str) -> tuple[list[str], list[int] | None]:
-    """Sentences and (for sequence classification) label ids from a `sentence<TAB>label` TSV, header optional."""
-    path = Path(path)
-    lines = _read_text_lines(path, "eval data")
-    rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
-    if rows and rows[0][-1].strip().lower() in ("label", "labels") and rows[0][0].strip().lower() in (
-            "sentence", "text"):
-        rows = rows[1:]
-    if not rows:
-        raise ExportError(f"eval data {path} has no rows; expected `sentence<TAB>label` lines")
-    if task != "sequence-classification":
-        return [row[0] for row in rows], None
-    sentences, labels = [], []
-    for number, row in enumerate(rows, 1):
-        if len(row) < 2:
-            raise ExportError(f"eval data {path} row {number}: expected `sentence<TAB>label`, got {row[0][:40]!r}")
-        label = row[-1].strip()
-        if label.lstrip("-").isdigit() and int(label) in config.id2label:
-            labels.append(int(label))
-        elif label in (config.label2id or {}):
-            labels.append(config.label2id[label])
-        else:
-            raise ExportError(f"eval data {path} row {number}: label {label!r} is not one of the model's labels "
-                              f"{config.id2label}")
-        sentences.append(row[0])
-    return sentences, labels
+    """Sentences and (for sequence classification) label ids from a `sentence<TAB>label` table, header optional
+    (`albert_edge/tables.py` has the rules); other tasks take the sentence column (or the whole line) only."""
+    labelled = task == "sequence-classification"
+    try:
+        rows = tables.read_table(path, ["sentence|text", "label"] if labelled else ["sentence|text"],
+                                 optional=() if labelled else ["label"], positional=("sentence", "label"),
+                                 what="eval data")
+        if not labelled:
+            return [row["sentence"] for row in rows], None
+        names = {str(name): int(i) for name, i in (config.label2id or {}).items()}
+        labels = [tables.label_id(row["label"], f"{path}:{row.line}", names, len(config.id2label)) for row in rows]
+    except tables.DataFileError as e:
+        raise ExportError(str(e)) from None
+    return [row["sentence"] for row in rows], labels
 
 
 def default_name(model: str | os.PathLike | None) -> str:
@@ -434,7 +420,9 @@ def export(
         raise ExportError(str(e)) from None
     task = task or task_of(config)
     # Default length: what fine-tuning recorded (QA trains on windows of a chosen length), else 128.
-    max_seq_len = max_seq_len or int((config.extra.get("postprocess") or {}).get("max_seq_len") or 128)
+    # Default: what fine-tuning recorded, else 128 (or the model's positions, if fewer).
+    max_seq_len = max_seq_len or int((config.extra.get("postprocess") or {}).get("max_seq_len")
+                                     or min(128, config.max_position_embeddings))
     if task not in EXPORT_TASKS:
         raise ExportError(f"the checkpoint is a {task} model, which is not exportable; pass --task with one of "
                           f"{', '.join(EXPORT_TASKS)}")
@@ -456,10 +444,10 @@ def export(
     if eval_data is not None and task in TASK_METRIC_TASKS:
         # NER and QA data (CoNLL, SQuAD JSON with an optional @first:last article range) score the artifacts with
         # the task's own metric; the logit comparison keeps using the built-in sentences.
-        data_path, _, articles = str(eval_data).partition("@")
-        if not Path(data_path).is_file():
+        data_path, articles = article_spec(eval_data)
+        if not data_path.is_file():
             raise ExportError(f"--eval-data {data_path}: no such file")
-        task_eval, eval_data = (data_path, articles or None), None
+        task_eval, eval_data = (str(data_path), articles), None
     eval_texts, eval_labels = (read_eval_data(eval_data, config, task) if eval_data is not None else (None, None))
 
     # 2. Load.
@@ -581,7 +569,8 @@ def export(
             # No temp+rename here: the whole staging directory is the unit that appears atomically.
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             if verify and task_eval is not None:
-                verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads)
+                verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads,
+                                                            max_seq_len)
                 (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _step(bar, "done")
     except OutputError as e:  # --out changed during the export, or another export holds it
@@ -595,16 +584,17 @@ TASK_METRIC_TASKS = ("token-classification", "question-answering")
 
 
 def task_metrics(export_dir: Path, source: str | os.PathLike, artifacts: dict[str, Path],
-                 task_eval: tuple[str, str | None], threads: int | None) -> dict[str, Any]:
+                 task_eval: tuple[str, str | None], threads: int | None, max_seq_len: int) -> dict[str, Any]:
     """Entity F1 (NER) or SQuAD EM/F1 (QA) of the fp32 eager model and of each exported artifact, on real task data,
-    through the same pipeline code an app mirrors."""
+    through the same pipeline code an app mirrors, all at the export's `max_seq_len`."""
     from albert_edge.pipeline import evaluate
 
     data, articles = task_eval
     results = {}
     try:
         for artifact, model_dir in [("eager", source)] + [(backend, export_dir) for backend in artifacts]:
-            scores = evaluate(model_dir, data, artifact=artifact, articles=articles, threads=threads or 1)
+            scores = evaluate(model_dir, data, artifact=artifact, articles=articles, max_seq_len=max_seq_len,
+                              threads=threads or 1)
             results[artifact] = {k: v for k, v in scores.items() if k not in ("task", "artifact")}
     except (ValueError, OSError) as e:  # the task readers' data errors are ValueErrors naming file and line
         raise ExportError(f"--eval-data {data}: {e}") from None
@@ -671,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--int8", action="store_true", help="int8 weights (default: fp32)")
     parser.add_argument("--max-seq-len", type=int, default=None,
                         help="longest input the artifacts accept (default: the length fine-tuning recorded in "
-                             "config.json's postprocess block, else 128)")
+                             "config.json's postprocess block, else 128 or the model's positions if fewer)")
     parser.add_argument("--backend", choices=BACKENDS, default="all")
     parser.add_argument("--out", default=None, metavar="DIR", help="default: ./albert_<name>_<fp32|int8>")
     parser.add_argument("--threads", type=int, default=None, help="threads for verification runs")
@@ -693,15 +683,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     set_verbose(args.verbose)
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the staging directory is removed either way.
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
+    with cli_errors(interrupted="interrupted; nothing was written"):
         result = export(args.model, task=args.task, int8=args.int8, max_seq_len=args.max_seq_len,
                         backend=args.backend, out=args.out, threads=args.threads, calibration=args.calibration,
                         verify=not args.no_verify, min_agreement=args.min_agreement,
                         eval_data=args.eval_data, force=args.force, embedding=args.embedding, name=args.name)
-    except AlbertEdgeError as e:
-        sys.exit(f"error: {e}")
-    except KeyboardInterrupt:
-        sys.exit("interrupted; nothing was written")
     print(summary(result))
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -36,10 +37,40 @@ class OutputError(AlbertEdgeError):
     """An output path that cannot be written as asked (exists, is locked, is a symlink, is not writable)."""
 
 
+def error_line(err: BaseException) -> str:
+    """The one line a CLI prints for `err`: the SDK's own messages as they are, an OSError as "PATH: reason" (not
+    Python's "[Errno 13] Permission denied: 'PATH'")."""
+    if isinstance(err, OSError) and err.strerror:
+        reason = err.strerror[:1].lower() + err.strerror[1:]
+        if err.filename is not None and err.filename2 is not None:
+            return f"{err.filename} -> {err.filename2}: {reason}"
+        return f"{err.filename}: {reason}" if err.filename is not None else reason
+    text = " ".join(str(err).split())  # one line, whatever the message held
+    return text or type(err).__name__
+
+
+@contextlib.contextmanager
+def cli_errors(interrupted: str = "interrupted"):
+    """Every CLI's `main` runs inside this: a user's mistake (`AlbertEdgeError`), an OS error (missing file,
+    permissions, disk full) or a bad value becomes `error: <one line>` on stderr and exit status 1; Ctrl-C or
+    SIGTERM becomes `interrupted` (status 1) instead of a traceback."""
+    try:
+        yield
+    except (AlbertEdgeError, OSError, ValueError) as err:
+        raise SystemExit(f"error: {error_line(err)}") from None
+    except KeyboardInterrupt:
+        raise SystemExit(interrupted) from None
+
+
 # -- files ------------------------------------------------------------------------------------------------------------
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> Path:
     """Write `path` through a temp file in the same directory and a rename: readers see the old or the new file."""
     path = Path(path)
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{path}: {existing} is a file, not a directory; pass a path in a directory")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

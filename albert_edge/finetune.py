@@ -13,7 +13,6 @@ metrics. Sequence classification is here; token classification (`albert_edge.ner
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import random
@@ -29,8 +28,9 @@ from tqdm import tqdm
 
 from albert_edge import hub
 from albert_edge.data import collate
-from albert_edge.files import AlbertEdgeError, OutputDirectory
+from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors
 from albert_edge.pretrain import PRECISIONS, linear_schedule, load_tokenizer, make_optimizer
+from albert_edge.tables import label_id, read_table
 from albert_edge.tokenizer import AlbertTokenizer
 
 LOG = "train_log.jsonl"
@@ -63,34 +63,6 @@ class Task:
 
     def evaluate(self, model: nn.Module, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
         raise NotImplementedError
-
-
-def read_table(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of a headed TSV (`.tsv`, tab, no quoting: GLUE's format) or CSV file as dicts of the named columns."""
-    if not path.is_file():
-        raise FinetuneError(f"file not found: {path}")
-    tsv = path.suffix.lower() in (".tsv", ".tab", ".txt")
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv else csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise FinetuneError(f"{path} is empty; it needs a header row and examples")
-        header = [h.strip() for h in header]
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise FinetuneError(f"{path} has no column {missing[0]!r}; its header is {header} "
-                                "(choose columns with --text-column / --label-column)")
-        index = [header.index(c) for c in columns]
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            if len(row) <= max(index):
-                raise FinetuneError(f"{path}:{line}: {len(row)} field(s), the header has {len(header)}")
-            rows.append({c: row[i] for c, i in zip(columns, index)})
-    if not rows:
-        raise FinetuneError(f"{path} has a header but no examples")
-    return rows
 
 
 def f1_scores(predictions: list[int], labels: list[int], num_labels: int) -> list[float]:
@@ -131,18 +103,14 @@ class SequenceClassification(Task):
 
     def read(self, path: Path, tokenizer: AlbertTokenizer, max_seq_len: int) -> list[dict]:
         columns = [self.text_column, self.label_column] + ([self.text_pair_column] if self.text_pair_column else [])
-        rows = read_table(path, columns)
+        # A file without a header is read as `text<TAB>label` only in the default two-column layout.
+        positional = None if self.text_pair_column else (self.text_column, self.label_column)
+        rows = read_table(path, columns, positional=positional, what="training/dev")
+        count = len(self.labels) if self.labels else None
+        names = {name: i for i, name in enumerate(self.labels)} if self.labels else None
         examples = []
-        for line, row in enumerate(rows, start=2):
-            raw = row[self.label_column].strip()
-            try:
-                label = int(raw)
-            except ValueError:
-                raise FinetuneError(f"{path}: label {raw!r} in column {self.label_column!r} is not an integer; "
-                                    "labels must be class ids 0..K-1 (name them with --labels)") from None
-            if label < 0 or (self.labels and label >= len(self.labels)):
-                raise FinetuneError(f"{path}: label {label} is outside 0..{max(1, self.num_labels) - 1}"
-                                    + (f" (--labels names {len(self.labels)} classes)" if self.labels else ""))
+        for row in rows:
+            label = label_id(row[self.label_column], f"{path}:{row.line}", names, count)
             pair = row[self.text_pair_column] if self.text_pair_column else None
             enc = tokenizer.encode(row[self.text_column], pair, max_length=max_seq_len)
             examples.append({"input_ids": enc.input_ids, "token_type_ids": enc.token_type_ids, "label": label})
@@ -380,10 +348,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     probe = argparse.ArgumentParser()
     task_cls.add_arguments(probe)
     task_options = {k: a[k] for k in vars(probe.parse_args([]))}
-    try:
+    with cli_errors():
         finetune(**{k: a[k] for k in generic}, **task_options)
-    except (AlbertEdgeError, FileNotFoundError) as err:
-        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

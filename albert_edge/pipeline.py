@@ -19,7 +19,6 @@ functions give the export's verification its task numbers (`run_fn_for`).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -28,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from albert_edge import ner, qa, runtime
+from albert_edge import ner, qa, runtime, tables
 from albert_edge.config import AlbertConfig
-from albert_edge.files import AlbertEdgeError
+from albert_edge.files import AlbertEdgeError, cli_errors
 from albert_edge.quiet import set_verbose
 from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
 
@@ -255,9 +254,16 @@ def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, a
     keeps the first N sentences / questions. Returns the metrics with the task, artifact and seconds taken.
     """
     model = Path(model)
+    if threads is not None and threads < 1:
+        raise PipelineError(f"--threads must be at least 1, got {threads}")
+    if max_seq_len is not None and max_seq_len < 2:
+        raise PipelineError(f"--max-seq-len must be at least 2, got {max_seq_len}")
     if (model / MANIFEST).is_file():
         p = pipeline(model, artifact=artifact, threads=threads)
         task, run_fn, tokenizer, labels = p.task, p.run_fn, p.tokenizer, p.labels
+        if max_seq_len is not None and max_seq_len > p.max_seq_len:
+            raise PipelineError(f"--max-seq-len {max_seq_len} exceeds the export's max_seq_len {p.max_seq_len}; "
+                                "re-export with a larger --max-seq-len")
         max_seq_len = max_seq_len or p.max_seq_len
         params, source = p.params, p.artifact
     else:
@@ -278,7 +284,10 @@ def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, a
         task, run_fn, labels = net.task, eager_run_fn(net), net.config.id2label
         tokenizer = AlbertTokenizer.from_pretrained(model)
         tuned = (net.config.extra.get("postprocess") or {}).get("max_seq_len")
-        max_seq_len = max_seq_len or tuned or {"question-answering": qa.MAX_SEQ_LEN}.get(task, 128)
+        positions = net.config.max_position_embeddings
+        if max_seq_len is not None and max_seq_len > positions:
+            raise PipelineError(f"--max-seq-len {max_seq_len} exceeds the model's {positions} positions")
+        max_seq_len = max_seq_len or tuned or min({"question-answering": qa.MAX_SEQ_LEN}.get(task, 128), positions)
         params, source = postprocess_params(task, net.config), "eager"
     started = time.perf_counter()
     if task == "token-classification":
@@ -291,27 +300,27 @@ def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, a
         result = qa.evaluate(run_fn, tokenizer, examples, max_seq_len, params["doc_stride"], params["max_query_length"],
                              params["max_answer_length"], params["n_best_size"], batch_size, progress=True)
     elif task == "sequence-classification":
-        result = _accuracy(run_fn, tokenizer, data, max_seq_len, batch_size, limit)
+        result = _accuracy(run_fn, tokenizer, data, labels, max_seq_len, batch_size, limit)
     else:
         raise PipelineError(f"no task metric for {task!r}")
     return {"task": task, "artifact": source, "max_seq_len": max_seq_len, **result,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _accuracy(run_fn, tokenizer, data: str | Path, max_seq_len: int, batch_size: int, limit: int | None) -> dict:
-    path = Path(data)
-    if not path.is_file():
-        raise FileNotFoundError(f"data file not found: {path}")
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[:limit]
-    if not rows or "sentence" not in rows[0] or "label" not in rows[0]:
-        raise PipelineError(f"{path}: expected a TSV with columns sentence and label (SST-2's format)")
+def _accuracy(run_fn, tokenizer, data: str | Path, labels: dict, max_seq_len: int, batch_size: int,
+              limit: int | None) -> dict:
+    """Accuracy on a `sentence<TAB>label` table (header optional; labels as ids or as the model's label names)."""
+    rows = tables.read_table(data, ["sentence|text", "label"], positional=("sentence", "label"), what="eval data")
+    rows = rows[:limit]
+    names = {str(name): int(i) for i, name in labels.items()} if labels else None
+    targets = np.array([tables.label_id(r["label"], f"{data}:{r.line}", names, len(labels) if labels else None)
+                        for r in rows])
     correct = 0
     for i in range(0, len(rows), batch_size):
         chunk = rows[i: i + batch_size]
         batch = tokenizer.encode_batch([r["sentence"] for r in chunk], max_length=max_seq_len)
         logits = np.asarray(run_fn(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]))
-        correct += int((logits.argmax(-1) == np.array([int(r["label"]) for r in chunk])).sum())
+        correct += int((logits.argmax(-1) == targets[i: i + batch_size]).sum())
     return {"accuracy": 100.0 * correct / len(rows), "examples": len(rows)}
 
 
@@ -337,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
     args = parser.parse_args(argv)
     set_verbose(args.verbose)
-    try:
+    with cli_errors():
         if args.command == "run":
             p = pipeline(args.export_dir, artifact=args.artifact)
             if p.task == "question-answering":
@@ -350,8 +359,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             print(json.dumps(evaluate(args.model, args.data, args.artifact, args.articles, args.limit,
                                       args.max_seq_len, args.batch_size, args.threads)))
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"error: {e}") from None
 
 
 if __name__ == "__main__":

@@ -31,9 +31,9 @@ from tqdm import tqdm
 from albert_edge import hub
 from albert_edge.config import AlbertConfig, ConfigError
 from albert_edge.data import IGNORE_INDEX, OBJECTIVES, DataError, PretrainingStream, batches, check_text_files
-from albert_edge.files import OutputDirectory
+from albert_edge.files import OutputDirectory, cli_errors
 from albert_edge.model import AlbertForPreTraining
-from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+from albert_edge.tokenizer import AlbertTokenizer
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
@@ -208,7 +208,7 @@ def pretrain(
     for name, value in (("steps", steps), ("batch_size", batch_size), ("max_seq_len", max_seq_len),
                         ("threads", threads)):
         if value < 1:
-            raise ValueError(f"{name} must be positive, got {value}")
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     # A resumable run writes into --out over time (checkpoints, log, final/), so it is checked, not staged: it must be
     # a directory we can write, and a new run (no --resume) must not write into a non-empty one.
     if out.is_symlink() or (out.exists() and not out.is_dir()):
@@ -439,14 +439,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--stop-at-step", type=int, default=None, help="checkpoint and exit after this step")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="bf16: mixed-precision autocast")
     a = p.parse_args(argv)
-    try:
+    with cli_errors():
         pretrain(a.train, a.tokenizer, a.out, valid=a.valid, config=a.config, init_from=a.init_from,
                  objective=a.objective, max_seq_len=a.max_seq_len, batch_size=a.batch_size, lr=a.lr,
                  weight_decay=a.weight_decay, steps=a.steps, warmup=a.warmup, save_every_min=a.save_every_min,
                  valid_every=a.valid_every, valid_examples=a.valid_examples, log_every=a.log_every, seed=a.seed,
                  threads=a.threads, resume=a.resume, stop_at_step=a.stop_at_step, precision=a.precision)
-    except (DataError, ConfigError, TokenizerError, hub.HubError, FileNotFoundError, ValueError) as err:
-        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

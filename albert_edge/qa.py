@@ -434,13 +434,20 @@ def postprocess_params() -> dict:
 _START, _END = 1, 2  # bits of a window's per-token training flags
 
 
-def split_articles(path: str | Path) -> tuple[Path, slice | None]:
-    """`squad.json@0:30` -> (squad.json, slice(0, 30)): one SQuAD file split by article into train and dev."""
+def article_spec(path: str | Path) -> tuple[Path, str | None]:
+    """`squad.json@0:30` -> (squad.json, "0:30"); a name without a trailing `@START:STOP` -> (name, None). The
+    last `@` counts, so a path holding an `@` elsewhere still works. Every `FILE@a:b` option is parsed here."""
     text = str(path)
     head, sep, spec = text.rpartition("@")
     if sep and re.fullmatch(r"-?\d*:-?\d*", spec):
-        return Path(head), parse_articles(spec)
+        return Path(head), spec
     return Path(text), None
+
+
+def split_articles(path: str | Path) -> tuple[Path, slice | None]:
+    """`squad.json@0:30` -> (squad.json, slice(0, 30)): one SQuAD file split by article into train and dev."""
+    file, spec = article_spec(path)
+    return file, parse_articles(spec)
 
 
 class QuestionAnsweringTask:

@@ -35,7 +35,6 @@ Unicode after version 10 normalise differently (e.g. U+1AC1, U+1FBF0), with a ch
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import io
 import json
@@ -53,7 +52,8 @@ import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2
 from tqdm import tqdm
 
-from albert_edge.files import AlbertEdgeError, atomic_write_bytes, open_text
+from albert_edge import tables
+from albert_edge.files import AlbertEdgeError, OutputDirectory, atomic_write_bytes, cli_errors
 
 BUNDLED_ASSETS = Path(__file__).resolve().with_name("assets")
 MODEL_FILE = "spiece.model"
@@ -593,26 +593,18 @@ def _truncate(
 
 
 def read_lines(path: str | Path, tsv_column: str | None = None) -> Iterator[str]:
-    """Non-blank lines of a text file (.gz allowed), or one column of a headed TSV (.tsv / .tsv.gz)."""
+    """Non-blank lines of a text file (.gz allowed), or one column of a headed TSV (.tsv / .tsv.gz); errors name the
+    file and line (`albert_edge/tables.py`)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"training input not found: {path}")
-    is_tsv = ".tsv" in path.suffixes
-    if is_tsv and tsv_column is None:
-        raise TokenizerError(f"{path} is a TSV file; name the column that holds the text (--tsv-column / tsv_column)")
-    with open_text(path) as f:
-        if is_tsv:
-            rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-            header = next(rows, [])
-            if tsv_column not in header:
-                raise TokenizerError(f"{path} has no column {tsv_column!r} in its header {header}")
-            column = header.index(tsv_column)
-            lines = (row[column] for row in rows if len(row) > column)
-        else:
-            lines = f
-        for line in lines:
-            if line.strip():  # blank lines separate documents; they carry no text
-                yield line.rstrip("\n")
+    if ".tsv" in path.suffixes:
+        if tsv_column is None:
+            raise TokenizerError(f"{path} is a TSV file; name the column that holds the text (--tsv-column / tsv_column)")
+        lines = (row[tsv_column] for row in tables.iter_table(path, [tsv_column], what="training input"))
+    else:
+        lines = (text for _, text in tables.iter_lines(path, "training input"))
+    for line in lines:
+        if line.strip():  # blank lines separate documents; they carry no text
+            yield line
 
 
 def train_tokenizer(
@@ -626,6 +618,7 @@ def train_tokenizer(
     num_threads: int = 2,
     character_coverage: float = 0.9995,
     cased: bool = False,
+    force: bool = False,
 ) -> Path:
     """Train ALBERT's unigram SentencePiece model; write `out_dir/spiece.model` and `out_dir/vocab.json`.
 
@@ -633,6 +626,7 @@ def train_tokenizer(
     `AlbertTokenizer` does before encoding, and given to SentencePiece with the identity rule. Special-token strings
     in the corpus are treated as spaces, as encoding would split them out. `cased` keeps capitals (NER needs them)
     and records `do_lower_case: false` in `out_dir/tokenizer_config.json`. Returns the path of `spiece.model`.
+    `out_dir` is written as a whole, atomically; an existing non-empty one is replaced only with `force`.
     """
     if not files:
         raise TokenizerError("no training input given")
@@ -641,12 +635,15 @@ def train_tokenizer(
             raise FileNotFoundError(f"training input not found: {file}")
         if ".tsv" in Path(file).suffixes and tsv_column is None:
             raise TokenizerError(f"{file} is a TSV file; name the column that holds the text (--tsv-column)")
+    output = OutputDirectory(out_dir, force)  # refuses a non-empty or unwritable --out before any reading
     rng = random.Random(seed)
     sample: list[str] = []
     seen = 0
     for file in files:
         before = seen
-        for line in tqdm(read_lines(file, tsv_column), desc=f"reading {Path(file).name}", unit=" lines"):
+        # disable=None: the bars show on a terminal only, not in logs or captured stderr
+        for line in tqdm(read_lines(file, tsv_column), desc=f"reading {Path(file).name}", unit=" lines",
+                         disable=None):
             if len(sample) < sample_lines:
                 sample.append(line)
             else:
@@ -658,7 +655,7 @@ def train_tokenizer(
             raise TokenizerError(f"training input {file} has no non-blank lines")
     sentences = [
         " ".join(w for w in _WHITESPACE.split(normalize(_SPECIAL_SPLIT.sub(" ", line), lowercase=not cased)) if w)
-        for line in tqdm(sample, desc="normalising", unit=" lines")
+        for line in tqdm(sample, desc="normalising", unit=" lines", disable=None)
     ]
     sentences = [s for s in sentences if s]
     tqdm.write(f"training a {vocab_size}-piece unigram model on {len(sentences)} of {seen} lines")
@@ -697,13 +694,12 @@ def train_tokenizer(
         )
     except RuntimeError as err:
         raise TokenizerError(f"SentencePiece training failed: {err}") from None
-    out_dir = Path(out_dir)
-    model_path = out_dir / MODEL_FILE
-    atomic_write_bytes(model_path, model.getvalue())
-    tokenizer = AlbertTokenizer(model_path, do_lower_case=not cased)
-    tokenizer.save_pretrained(out_dir)
-    tokenizer.export_vocab(out_dir / VOCAB_FILE)
-    return model_path
+    with output as staging:
+        atomic_write_bytes(staging / MODEL_FILE, model.getvalue())
+        tokenizer = AlbertTokenizer(staging / MODEL_FILE, do_lower_case=not cased)
+        tokenizer.save_pretrained(staging)
+        tokenizer.export_vocab(staging / VOCAB_FILE)
+    return Path(out_dir) / MODEL_FILE
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -718,6 +714,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     train.add_argument("--seed", type=int, default=0, help="for line sampling and SentencePiece")
     train.add_argument("--threads", type=int, default=2, help="SentencePiece trainer threads")
     train.add_argument("--cased", action="store_true", help="keep capitals (the saved tokenizer does not lower-case)")
+    train.add_argument("--force", action="store_true", help="replace a non-empty --out")
     export = commands.add_parser("export-vocab", help="write the device vocabulary JSON for a spiece.model")
     export.add_argument("--model", required=True, help="spiece.model")
     export.add_argument("--out", required=True, help="vocab.json to write")
@@ -726,7 +723,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    try:
+    with cli_errors():
         if args.command == "train":
             path = train_tokenizer(
                 args.input,
@@ -737,13 +734,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 tsv_column=args.tsv_column,
                 num_threads=args.threads,
                 cased=args.cased,
+                force=args.force,
             )
             tok = AlbertTokenizer.from_pretrained(path.parent)
         else:
             tok = AlbertTokenizer(args.model, do_lower_case=not args.cased, keep_accents=args.keep_accents)
             path = tok.export_vocab(args.out)
-    except (OSError, ValueError) as err:
-        raise SystemExit(f"error: {err}") from None
     example = "The café's 1,000 “quoted” words."
     print(f"wrote {path} in {time.perf_counter() - started:.1f}s; vocab size {tok.vocab_size}")
     print(f"{example!r} -> {tok.tokenize(example)}")

@@ -27,7 +27,7 @@ if [ "$STAGE" -le 0 ]; then
     python -m albert_edge.tokenizer train --cased --input "$DATA/corpus/novels_train.txt.gz" \
         "$DATA/corpus/eltec_eng_train.txt.gz" "$RUNS/corpus/squad_train_contexts.txt" \
         "$RUNS/corpus/conll_train_sentences.txt" --vocab-size 16000 --sample-lines 400000 --seed 0 --threads 2 \
-        --out "$RUNS/tok_cased"
+        --force --out "$RUNS/tok_cased"
     python -c "
 import json, sys
 from albert_edge.config import AlbertConfig

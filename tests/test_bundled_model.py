@@ -7,7 +7,7 @@ import torch
 
 from albert_edge import hub
 from albert_edge.export import BUNDLED_EVAL, export
-from albert_edge.finetune import read_table
+from albert_edge.tables import read_table
 from albert_edge.tokenizer import BUNDLED_ASSETS, AlbertTokenizer
 
 transformers = pytest.importorskip("transformers")

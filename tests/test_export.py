@@ -266,7 +266,11 @@ def corrupt_weights(tmp_path: Path, hf_dir: Path) -> Path:
     ("calibration missing", lambda t, h: {"model": h, "int8": True, "calibration": t / "none.txt"}, "no such file"),
     ("calibration fp32", lambda t, h: {"model": h, "calibration": write(t / "c.txt", b"hello\n")}, "add --int8"),
     ("eval labels", lambda t, h: {"model": h, "eval_data": write(t / "e.tsv", b"good film\tmaybe\n")},
-     "not one of the model's labels"),
+     r"e.tsv:1: label 'maybe' is not an integer 0..1 or one of \['negative', 'positive'\]"),
+    ("eval 3 columns", lambda t, h: {"model": h, "eval_data": write(t / "e.tsv", b"good\tfilm\t1\n")},
+     "e.tsv:1: 3 field.s.; a file without a header row has exactly 2"),
+    ("eval non-UTF-8", lambda t, h: {"model": h, "eval_data": write(t / "e.tsv", b"good\t1\nb\xe9d\t0\n")},
+     "e.tsv:2: not UTF-8 text"),
     ("out not writable", lambda t, h: {"model": h, "out": write(t / "file", b"x") / "sub"}, "not a writable"),
     ("out not empty", lambda t, h: {"model": h, "out": write(t / "full" / "x", b"x").parent}, "--force"),
 ])
@@ -375,11 +379,14 @@ NER_TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 def test_ner_eval_data_records_task_metrics_for_eager_and_artifacts(tmp_path):
     hf = save_hf(tmp_path / "ner", transformers.AlbertForTokenClassification,
                  id2label=dict(enumerate(NER_TAGS)), label2id={t: i for i, t in enumerate(NER_TAGS)})
-    data = write(tmp_path / "valid.txt", CONLL.encode())
+    # An "@" in a directory name is not an article range: FILE@a:b is parsed in one place, by the last "@".
+    data = write(tmp_path / "data@v1" / "valid.txt", CONLL.encode())
     result = export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", eval_data=data, progress=False)
     metrics = result.manifest["verification"]["task_metrics"]
     assert metrics["data"] == "valid.txt" and set(metrics) == {"data", "eager", "onnx"}
     assert metrics["eager"]["sentences"] == metrics["onnx"]["sentences"] == 3
+    # Eager is scored at the export's length too (it used to take 128 whatever --max-seq-len was).
+    assert metrics["eager"]["max_seq_len"] == metrics["onnx"]["max_seq_len"] == MAX_LEN
     # fp32 ONNX runs the same math as eager through the app's code path: the entity F1 must be the same.
     assert metrics["onnx"]["f1"] == pytest.approx(metrics["eager"]["f1"], abs=1e-6)
     # The logit comparison still ran on the built-in sentences, not on CoNLL lines.

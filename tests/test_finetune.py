@@ -78,16 +78,20 @@ def _write(path, text):
 
 
 @pytest.mark.parametrize("train_text, extra, message", [
-    (None, [], "file not found"),
+    (None, [], "no such file"),
     ("text\tlabel\ngood\t1\n", [], "no column 'sentence'; its header is ['text', 'label']"),
-    ("sentence\tlabel\ngood\tpositive\n", [], "label 'positive' in column 'label' is not an integer"),
-    ("sentence\tlabel\ngood\t2\n", ["--labels", "negative,positive"], "label 2 is outside 0..1"),
+    ("good\tx\t1\n", [], "train.tsv:1: 3 field(s); a file without a header row has exactly 2"),
+    (b"sentence\tlabel\ngood\t1\nb\xe9d\t0\n", [], "train.tsv:3: not UTF-8 text (byte 2 of the line is 0xe9)"),
+    ("sentence\tlabel\ngood\tpositive\n", [], "train.tsv:2: label 'positive' is not a non-negative integer class id"),
+    ("sentence\tlabel\ngood\t2\n", ["--labels", "negative,positive"], "train.tsv:2: label '2' is not an integer 0..1 or one of ['negative', 'positive']"),
     ("sentence\tlabel\n", [], "has a header but no examples"),
-    ("", [], "is empty"),
+    ("", [], "has no rows; it needs `sentence<TAB>label` lines"),
 ])
 def test_bad_inputs_fail_with_one_line_before_training(pretrained, tmp_path, train_text, extra, message):
     train = tmp_path / "train.tsv"
-    if train_text is not None:
+    if isinstance(train_text, bytes):
+        train.write_bytes(train_text)
+    elif train_text is not None:
         _write(train, train_text)
     dev = _write(tmp_path / "dev.tsv", "sentence\tlabel\nfine\t1\nbad\t0\n")
     with pytest.raises(SystemExit) as exit_info:

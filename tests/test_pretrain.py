@@ -101,7 +101,7 @@ def test_torchrun_two_ranks_keep_identical_parameters(corpus, tmp_path):
     ({"train": "empty.txt"}, "is empty"),
     ({"config": "albert-nano"}, "unknown preset 'albert-nano'"),
     ({"tokenizer": "no_tokenizer_here"}, "SentencePiece model not found"),
-    ({"threads": "0"}, "threads must be positive, got 0"),
+    ({"threads": "0"}, "--threads must be at least 1, got 0"),
     ({"out_file": "x"}, "is a file; pass a directory path"),
     ({"out_full": "x"}, "exists and is not empty; pass --resume"),
 ])

@@ -190,6 +190,12 @@ def test_read_squad_reads_the_gzipped_training_set(data_dir):
     assert all(e.context[a["answer_start"]:].startswith(a["text"]) for e in tail for a in e.answers)
 
 
+def test_article_ranges_are_the_last_at_sign():
+    assert qa.article_spec("runs/a@b/squad.json@30:") == (Path("runs/a@b/squad.json"), "30:")
+    assert qa.article_spec("runs/a@b/squad.json") == (Path("runs/a@b/squad.json"), None)
+    assert qa.split_articles("squad.json@0:30") == (Path("squad.json"), slice(0, 30))
+
+
 def test_read_squad_bad_inputs(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.json"):
         qa.read_squad(tmp_path / "nope.json")

@@ -5,6 +5,7 @@ import io
 import json
 import pickle
 import random
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import sentencepiece as spm
 
 from albert_edge import tokenizer as T
+from albert_edge.tables import DataFileError
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError, train_tokenizer
 
 transformers = pytest.importorskip("transformers")
@@ -49,7 +51,13 @@ HARD_STRINGS = [
 
 def _stdlib_prose() -> list[str]:
     """English text that is always present, for training when shared/data is missing."""
-    import argparse, collections, json as j, pathlib, re, subprocess, typing
+    import argparse
+    import collections
+    import json as j
+    import pathlib
+    import re
+    import subprocess
+    import typing
 
     lines = []
     for module in (argparse, collections, j, pathlib, re, subprocess, typing):
@@ -81,7 +89,7 @@ def _real_lines() -> list[str]:
 def small_dir(tmp_path_factory) -> Path:
     """A vocab-1000 model trained on a few thousand lines, as a directory transformers can load."""
     out = tmp_path_factory.mktemp("small_tok")
-    corpus = out / "corpus.txt"
+    corpus = tmp_path_factory.mktemp("small_corpus") / "corpus.txt"
     if DATA.is_dir():
         sst = (DATA / "sst2/train.tsv").read_text().splitlines()[1:2001]
         novels = (DATA / "corpus/novels_valid.txt").read_text().splitlines()[:2000]
@@ -89,6 +97,7 @@ def small_dir(tmp_path_factory) -> Path:
     else:
         corpus.write_text("\n".join(_stdlib_prose()) + "\n")
     train_tokenizer([corpus], out, vocab_size=1000, sample_lines=4000, num_threads=1)
+    shutil.copy(corpus, out / "corpus.txt")  # after training: --out must be empty (or absent) to be written
     return out
 
 
@@ -440,7 +449,7 @@ def test_training_reads_gzip_and_tsv_column(tmp_path):
     assert list(T.read_lines(tsv, "sentence")) == ["a good film ", "a bad film "]
     with pytest.raises(TokenizerError, match="--tsv-column"):
         list(T.read_lines(tsv))
-    with pytest.raises(TokenizerError, match="no column 'text'"):
+    with pytest.raises(DataFileError, match="no column 'text'"):
         list(T.read_lines(tsv, "text"))
 
 
@@ -463,7 +472,8 @@ def test_bad_inputs_give_clear_errors(tmp_path, small_dir, capsys):
         train_tokenizer([small_dir / "corpus.txt"], tmp_path / "out", vocab_size=200_000, sample_lines=200)
     missing_model = str(tmp_path / "missing.model")
     for argv in (["train", "--input", str(tmp_path / "nope.txt"), "--out", str(tmp_path)],
-                 ["train", "--input", str(empty), "--out", str(tmp_path)],
+                 ["train", "--input", str(empty), "--out", str(tmp_path / "out")],
+                 ["train", "--input", str(small_dir / "corpus.txt"), "--out", str(tmp_path)],  # not empty
                  ["export-vocab", "--model", missing_model, "--out", str(tmp_path / "v.json")]):  # fmt: skip
         with pytest.raises(SystemExit) as exit_info:
             T.main(argv)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 
-from albert_edge.bench.adb import AdbError
 from albert_edge.bench.harness import BACKENDS, DEFAULT_OUT, DEFAULT_SEQ_LENS, DEFAULT_THREADS, bench
 from albert_edge.bench.peers import PEERS, QUICK_PEERS
 from albert_edge.bench.targets import BenchError
+from albert_edge.files import cli_errors
 from albert_edge.quiet import set_verbose
 
 
@@ -61,17 +60,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.verbose:
         os.environ["ALBERT_EDGE_VERBOSE"] = "1"  # the worker processes inherit it
         set_verbose(True)
-    try:
+    with cli_errors():
         result = bench(args.artifacts, out=args.out, seq_lens=args.seq_lens, threads=args.threads,
                        iterations=args.iterations, warmups=args.warmups,
                        backends=_names(args.backends, BACKENDS, "--backends"),
                        peers=_names(args.peers, tuple(PEERS), "--peers"), ceiling=not args.no_ceiling,
                        eager_model=args.eager_model, host=not args.no_host, adb=args.adb, serial=args.serial,
                        timeout_s=args.timeout)
-    except (BenchError, AdbError) as e:
-        sys.exit(f"error: {e}")
-    except KeyboardInterrupt:
-        sys.exit("interrupted")
     print(result.summary, end="")
     print(f"results: {result.out}/ (" + ", ".join(p.name for p in result.files.values()) + ")")
 

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.albertedge.core.BenchmarkReport;
 import org.albertedge.core.InputBuilder;
+import org.albertedge.core.InputLimits;
 import org.albertedge.core.ModelFiles;
 import org.pytorch.executorch.EValue;
 import org.pytorch.executorch.ExecutorchRuntimeException;
@@ -113,6 +114,7 @@ public class BenchmarkActivity extends Activity {
       loadMs = (System.nanoTime() - start) / 1e6;
 
       InputBuilder.EncodedInput in = new InputBuilder(bundled.tokenizer, seqLen).repeated(SAMPLE, seqLen);
+      InputLimits.of(bundled.manifest).check(in); // e.g. a seq_len above the export's max_seq_len
       EValue[] args = ModelInputs.of(bundled.manifest.inputs, in);
       for (int i = 0; i < s.warmups; i++) {
         module.forward(args);

@@ -2,6 +2,7 @@ package org.albertedge.demo;
 
 import java.io.File;
 import org.albertedge.core.InputBuilder;
+import org.albertedge.core.InputLimits;
 import org.albertedge.core.Prediction;
 import org.pytorch.executorch.EValue;
 import org.pytorch.executorch.Module;
@@ -12,6 +13,7 @@ final class Classifier implements AutoCloseable {
   final double loadMs;
   private final Module module;
   private final InputBuilder inputs;
+  private final InputLimits limits;
 
   /** One classification, with its cost split into tokenization and the model call. */
   static final class Result {
@@ -35,6 +37,7 @@ final class Classifier implements AutoCloseable {
     this.module = module;
     this.loadMs = loadMs;
     this.inputs = new InputBuilder(model.tokenizer, model.manifest.maxSeqLen);
+    this.limits = InputLimits.of(model.manifest);
   }
 
   /**
@@ -57,6 +60,7 @@ final class Classifier implements AutoCloseable {
       // A static-shape program takes exactly max_seq_len; the attention mask hides the padding.
       in = in.padTo(model.manifest.maxSeqLen, model.tokenizer.padId);
     }
+    limits.check(in); // nothing out of range reaches the runtime's kernels, which abort on it
     EValue[] args = ModelInputs.of(model.manifest.inputs, in);
     long t1 = System.nanoTime();
     EValue[] out = module.forward(args);

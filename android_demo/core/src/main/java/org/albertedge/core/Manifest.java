@@ -45,6 +45,10 @@ public final class Manifest {
   public final String name;
   public final String task;
   public final int maxSeqLen;
+  /** Token ids must lie in [0, vocabSize): the int8 embedding kernel aborts the process otherwise. */
+  public final int vocabSize;
+  /** Token types must lie in [0, typeVocabSize). */
+  public final int typeVocabSize;
   /** Labels by class index; {@code labels[i]} names logit i. */
   public final List<String> labels;
   /** {@code quantization.scheme}, or null when the model is not quantized (null or absent). */
@@ -61,6 +65,8 @@ public final class Manifest {
       String name,
       String task,
       int maxSeqLen,
+      int vocabSize,
+      int typeVocabSize,
       List<String> labels,
       String quantizationScheme,
       Map<String, FileInfo> files,
@@ -71,6 +77,8 @@ public final class Manifest {
     this.name = name;
     this.task = task;
     this.maxSeqLen = maxSeqLen;
+    this.vocabSize = vocabSize;
+    this.typeVocabSize = typeVocabSize;
     this.labels = labels;
     this.quantizationScheme = quantizationScheme;
     this.files = files;
@@ -90,6 +98,16 @@ public final class Manifest {
     if (maxSeqLen < 2 || maxSeqLen > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           "manifest.max_seq_len must leave room for [CLS] and [SEP], got " + maxSeqLen);
+    }
+
+    Map<String, Object> config = Json.object(root, "config", where);
+    long vocabSize = Json.integer(config, "vocab_size", where + ".config");
+    long typeVocabSize =
+        config.get("type_vocab_size") == null ? 2 : Json.integer(config, "type_vocab_size", where + ".config");
+    if (vocabSize < 1 || vocabSize > Integer.MAX_VALUE || typeVocabSize < 1 || typeVocabSize > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "manifest.config.vocab_size and type_vocab_size must be positive, got " + vocabSize + " and "
+              + typeVocabSize);
     }
 
     List<String> labels = parseLabels(Json.object(root, "labels", where));
@@ -140,6 +158,8 @@ public final class Manifest {
         name,
         task,
         (int) maxSeqLen,
+        (int) vocabSize,
+        (int) typeVocabSize,
         Collections.unmodifiableList(labels),
         scheme,
         Collections.unmodifiableMap(files),

@@ -13,6 +13,7 @@ public class ManifestTest {
   /** The fields the app reads, plus keys it must ignore. */
   static final String FULL =
       "{\"name\": \"albert-sst2\", \"task\": \"sequence-classification\", \"max_seq_len\": 128,"
+          + " \"config\": {\"vocab_size\": 30000, \"type_vocab_size\": 2, \"hidden_size\": 768},"
           + " \"labels\": {\"1\": \"positive\", \"0\": \"negative\"},"
           + " \"quantization\": {\"scheme\": \"int8 dynamic-activation, per-channel weights\", \"snr_db\": 31.5},"
           + " \"files\": {\"albert_sst2_xnnpack_int8.pte\": {\"bytes\": 12345678, \"sha256\": \"ab12\"},"
@@ -29,6 +30,8 @@ public class ManifestTest {
     assertEquals("albert-sst2", m.name);
     assertEquals("sequence-classification", m.task);
     assertEquals(128, m.maxSeqLen);
+    assertEquals(30000, m.vocabSize);
+    assertEquals(2, m.typeVocabSize);
     assertEquals(Arrays.asList("negative", "positive"), m.labels); // ordered by index, not by key order
     assertEquals("int8 dynamic-activation, per-channel weights", m.quantizationScheme);
     assertEquals("albert_sst2_xnnpack_int8.pte", m.pteFile);
@@ -88,6 +91,8 @@ public class ManifestTest {
     expectError(FULL.replace("\"pte\": \"albert_sst2_xnnpack_int8.pte\", ", ""), "manifest.artifacts.pte");
     expectError(FULL.replace("\"vocab\": \"vocab.json\", ", ""), "manifest.tokenizer.vocab");
     expectError(FULL.replace("{\"name\": \"attention_mask\", \"dtype\": \"int64\"}", "7"), "inputs[1]");
+    expectError(FULL.replace("\"vocab_size\": 30000, ", ""), "manifest.config.vocab_size");
+    expectError(FULL.replace("\"vocab_size\": 30000", "\"vocab_size\": 0"), "must be positive");
     expectError("[]", "object");
     expectError("{\"name\": ", "invalid JSON");
   }
