@@ -16,6 +16,12 @@ Written for full XNNPACK delegation under a dynamic sequence length (ExecuTorch 
   - gelu_new is spelled with mul/tanh instead of `pow(x, 3)`;
   - heads are laid out head-major, (nh*B, T, hs), so one `bmm` covers all heads and the padding bias is built once.
 Every forward takes `(input_ids, attention_mask=None, token_type_ids=None)` and returns plain tensors.
+
+A second formulation of the same function, `set_formulation(model, "ort")`, is what the `.onnx` export traces: the
+spelling ONNX Runtime's transformer optimizer fuses (`LayerNormalization`, gelu_new with `pow`, Hugging Face's
+batch-major attention and extended mask), so every layer becomes one `Attention`, one `FastGelu` and two
+`SkipLayerNormalization` ops. Same parameters, same numbers (tests/test_model.py checks both forms against
+transformers); only the traced graph differs.
 """
 
 from __future__ import annotations
@@ -29,7 +35,26 @@ from torch import nn
 from albert_edge.config import AlbertConfig
 
 
-class LayerNorm(nn.LayerNorm):
+FORMULATIONS = ("xnnpack", "ort")
+
+
+class Formulated:
+    """A module with two spellings of its forward: `xnnpack` (the default) and `ort` (see the module docstring)."""
+
+    ort: bool = False
+
+
+def set_formulation(model: nn.Module, formulation: str) -> nn.Module:
+    """Switch every module of `model` to one formulation ("xnnpack" or "ort"); returns `model`."""
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"unknown formulation {formulation!r}; use one of {', '.join(FORMULATIONS)}")
+    for module in model.modules():
+        if isinstance(module, Formulated):
+            module.ort = formulation == "ort"
+    return model
+
+
+class LayerNorm(nn.LayerNorm, Formulated):
     """nn.LayerNorm (same parameters, same state-dict keys) computed from ops XNNPACK delegates.
 
     XNNPACK's mean is a global average pool: 4-D input, dims (2, 3), keepdim. Unsqueezing a trailing 1 turns the
@@ -37,7 +62,7 @@ class LayerNorm(nn.LayerNorm):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3:
+        if x.dim() != 3 or self.ort:
             return super().forward(x)
         b, _, c = x.shape
         x4 = x.unsqueeze(-1)  # (B, T, C, 1)
@@ -52,6 +77,14 @@ def gelu_new(x: torch.Tensor) -> torch.Tensor:
     # HF's NewGELUActivation (the tanh approximation ALBERT v2 was trained with), with x**3 as x*x*x: XNNPACK takes
     # mul and tanh but not pow(x, 3), and its own gelu op is the exact erf form.
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+
+
+def gelu_new_pow(x: torch.Tensor) -> torch.Tensor:
+    # The same function spelled as HF does, with pow(x, 3): the pattern ONNX Runtime fuses into FastGelu.
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+ORT_ACTIVATIONS = {"gelu_new": gelu_new_pow, "gelu_pytorch_tanh": gelu_new_pow}
 
 
 ACTIVATIONS = {
@@ -91,7 +124,7 @@ class AlbertEmbeddings(nn.Module):
         return self.dropout(self.LayerNorm(x))
 
 
-class AlbertAttention(nn.Module):
+class AlbertAttention(nn.Module, Formulated):
     def __init__(self, config: AlbertConfig):
         super().__init__()
         self.num_attention_heads = config.num_attention_heads
@@ -110,6 +143,8 @@ class AlbertAttention(nn.Module):
         return x.view(nh * b, -1, hs)  # (nh*B, T, hs), head-major to match the bias layout
 
     def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        if self.ort:
+            return self._forward_ort(hidden_states, attention_bias)
         b, hs = hidden_states.shape[0], self.attention_head_size
         q = self._heads(self.query(hidden_states) * (1.0 / math.sqrt(hs)))
         k = self._heads(self.key(hidden_states))
@@ -124,8 +159,27 @@ class AlbertAttention(nn.Module):
         projected = self.output_dropout(self.dense(context))
         return self.LayerNorm(hidden_states + projected)
 
+    def _forward_ort(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        """HF's eager attention, batch-major; `attention_bias` is HF's extended mask (B, 1, 1, T)."""
+        b, t, _ = hidden_states.shape
+        nh, hs = self.num_attention_heads, self.attention_head_size
 
-class AlbertLayer(nn.Module):
+        def heads(x: torch.Tensor) -> torch.Tensor:
+            return x.view(b, t, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+
+        q, k, v = heads(self.query(hidden_states)), heads(self.key(hidden_states)), heads(self.value(hidden_states))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hs)  # (B, nh, T, T)
+        if attention_bias is not None:
+            scores = scores + attention_bias
+        context = torch.matmul(torch.softmax(scores, dim=-1), v)  # (B, nh, T, hs)
+        context = context.transpose(1, 2).reshape(b, t, nh * hs)  # (B, T, H)
+        # projected + residual, not residual + projected: ORT's attention fusion takes the SkipLayerNormalization's
+        # first Add-fed input as the attention branch, and in layer 0 the residual is an Add too (the E -> H
+        # projection's bias); this order lets the first layer fuse like the others. Same sum.
+        return self.LayerNorm(self.dense(context) + hidden_states)
+
+
+class AlbertLayer(nn.Module, Formulated):
     def __init__(self, config: AlbertConfig):
         super().__init__()
         # HF's name for the post-FFN LayerNorm; kept because it is a state-dict key.
@@ -134,11 +188,13 @@ class AlbertLayer(nn.Module):
         self.ffn = nn.Linear(config.hidden_size, config.intermediate_size)
         self.ffn_output = nn.Linear(config.intermediate_size, config.hidden_size)
         self.activation = activation(config.hidden_act)
+        self.ort_activation = ORT_ACTIVATIONS.get(config.hidden_act, self.activation)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
         attention_output = self.attention(hidden_states, attention_bias)
-        ffn_output = self.ffn_output(self.activation(self.ffn(attention_output)))
+        act = self.ort_activation if self.ort else self.activation
+        ffn_output = self.ffn_output(act(self.ffn(attention_output)))
         return self.full_layer_layer_norm(ffn_output + attention_output)
 
 
@@ -206,7 +262,7 @@ class AlbertPreTrainedModel(nn.Module):
             predictions.decoder.bias = predictions.bias
 
 
-class AlbertModel(AlbertPreTrainedModel):
+class AlbertModel(AlbertPreTrainedModel, Formulated):
     """The encoder. `forward` returns (sequence_output (B, T, H), pooled_output (B, H) or None)."""
 
     def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True):
@@ -221,6 +277,8 @@ class AlbertModel(AlbertPreTrainedModel):
     def attention_bias(self, attention_mask: torch.Tensor | None, batch: int) -> torch.Tensor | None:
         if attention_mask is None:
             return None
+        if self.ort:  # HF's extended mask, (B, 1, 1, T), the form ORT's attention fusion reads the mask from
+            return (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
         # HF adds finfo.min where mask == 0. Built once, used by every layer; head-major (nh*B, 1, T) like the scores.
         bias = (1.0 - attention_mask.to(torch.float32)) * torch.finfo(torch.float32).min
         bias = bias.view(1, batch, 1, -1) + self.head_broadcast  # (nh, B, 1, T)

@@ -301,9 +301,9 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
         raise RuntimeLoadError(f"{directory / MANIFEST}: no config.vocab_size, so inputs cannot be checked; "
                                "re-run the export")
     artifacts = manifest.get("artifacts") or {}
-    choice = backend or next((b for b in ("pte", "onnx") if artifacts.get(b)), None)
+    choice = backend or next((b for b in ("pte", "onnx", "ort") if artifacts.get(b)), None)
     if not choice or not artifacts.get(choice):
-        raise RuntimeLoadError(f"{directory}: the export has no {backend or 'pte or onnx'} artifact")
+        raise RuntimeLoadError(f"{directory}: the export has no {backend or 'pte, onnx or ort'} artifact")
     path = directory / artifacts[choice]
     if not path.is_file():
         raise RuntimeLoadError(f"{path}: missing; the export directory is incomplete, re-run the export")
@@ -331,7 +331,8 @@ def _sibling_manifest(path: Path) -> dict[str, Any] | None:
 def load(path: str | os.PathLike, threads: int | None = None, backend: str | None = None,
          weight_cache: bool = True, vocab_size: int | None = None, type_vocab_size: int = 2,
          max_seq_len: int | None = None, check_inputs: bool = True, check_integrity: bool = True) -> Runner:
-    """A Runner for a `.pte`, an `.onnx`, or an export directory (its .pte unless `backend="onnx"`).
+    """A Runner for a `.pte`, an `.onnx`, an `.ort` (ONNX Runtime's mobile format), or an export directory (its
+    .pte unless `backend="onnx"` or `"ort"`).
 
     Every input is checked before it reaches a kernel (`InvalidInputError`): integer dtype, shape (1, seq), length,
     ids < vocab size, token types < type vocab size, mask in {0, 1}. The limits come from the export's manifest; a
@@ -349,8 +350,8 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
         raise RuntimeLoadError(f"vocab_size must be >= 1, got {vocab_size}")
     if path.is_dir():
         return _from_manifest(path, threads, backend, weight_cache, limits, check_integrity)
-    if path.suffix not in (".pte", ".onnx"):
-        raise RuntimeLoadError(f"{path}: expected a .pte or .onnx file, or an export directory")
+    if path.suffix not in (".pte", ".onnx", ".ort"):
+        raise RuntimeLoadError(f"{path}: expected a .pte, .onnx or .ort file, or an export directory")
     manifest = _sibling_manifest(path)
     if manifest is not None and check_integrity:
         verify_artifact(path, manifest)
@@ -361,6 +362,6 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
                                    "directory, or pass vocab_size= (check_inputs=False skips the checks)")
     if path.suffix == ".pte":
         return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits)
-    if path.suffix == ".onnx":
+    if path.suffix in (".onnx", ".ort"):  # ONNX Runtime reads its mobile format (.ort) like an .onnx
         return OnnxRunner(path, threads, limits=limits)
-    raise RuntimeLoadError(f"{path}: expected a .pte or .onnx file, or an export directory")
+    raise RuntimeLoadError(f"{path}: expected a .pte, .onnx or .ort file, or an export directory")

@@ -18,7 +18,17 @@ quantized 12 times (the 40 MB seen for albert-base-v2, instead of 12). So:
     once whatever a future exporter or quantizer does;
   - `strip_debug_metadata` drops the exporter's per-node provenance strings (1.5 MB on albert-base-v2).
 
-Result on the albert-base-v2 config (11.7 M parameters): 12.2 MB, every linear a `MatMulInteger`.
+Before quantizing, `fuse_for_ort` runs ONNX Runtime's transformer optimizer on the graph the export traces from the
+model's "ort" formulation (`albert_edge.model.set_formulation`): every layer becomes one `Attention` (Q, K, V, the
+scores, softmax and context in one kernel, which `quantize_dynamic` turns into `QAttention`) and one `FastGelu`, with
+`LayerNormalization` for every norm. Its `SkipLayerNormalization` fusion is turned off, by measurement: in
+onnxruntime 1.32 the CPU kernel is ~7x slower than the `Add` + `LayerNormalization` it replaces (682 vs 88 us for
+128 x 768, one thread), ~20% of an albert-base run. The optimizer's fused QKV weights are one concatenation per
+layer application, so `OnnxModel.remove_duplicated_initializer` then stores (and the quantizer quantizes) the shared
+layer once.
+
+Result on the albert-base-v2 config (11.7 M parameters): 12.0 MB, every linear a `DynamicQuantizeMatMul` or
+`QAttention` once ORT loads it (docs/benchmarks.md has the latency against ORT's own recipe on Hugging Face's graph).
 """
 
 from __future__ import annotations
@@ -35,6 +45,8 @@ from onnx import helper, numpy_helper
 from albert_edge.files import AlbertEdgeError
 
 LINEAR_SCHEMES = ("dynamic", "static")
+# What one application of the shared layer fuses into; fuse_for_ort checks that every application did.
+LAYER_FUSIONS = ("Attention", "LayerNormalization")
 EMBEDDING_SCHEMES = ("int8", "fp32")
 
 
@@ -201,6 +213,40 @@ def strip_debug_metadata(model: onnx.ModelProto) -> None:
     del model.graph.value_info[:]
 
 
+def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_size: int, num_layers: int,
+                 attention: bool = True) -> tuple[onnx.ModelProto, dict[str, int]]:
+    """ONNX Runtime's transformer optimizer (BERT fusions, `SkipLayerNormalization` off: see the module docstring),
+    then one copy of each repeated initializer. Returns the model and its fused-operator counts. `attention=False`
+    leaves attention as MatMuls (the static QDQ quantizer has no `Attention`). Raises when a layer application did
+    not fuse: a silently half-fused graph is the regression this guards against."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    options = FusionOptions("bert")
+    options.enable_skip_layer_norm = False
+    options.enable_bias_skip_layer_norm = False
+    options.enable_attention = attention
+    source = str(model) if isinstance(model, (str, Path)) else model
+    try:
+        optimized = optimize_model(source, model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
+                                   optimization_options=options, opt_level=0)
+    except Exception as e:  # its pattern matchers raise assorted errors on graphs they were not written for
+        raise OnnxQuantizationError(f"ONNX Runtime's transformer optimizer failed on this graph "
+                                    f"({type(e).__name__}: {e})") from None
+    stats = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+    # 2 LayerNorms per application (after attention, after the FFN), plus the embeddings' own.
+    expected = {"Attention": num_layers if attention else 0, "LayerNormalization": 2 * num_layers + 1}
+    short = {k: (stats.get(k, 0), n) for k, n in expected.items() if stats.get(k, 0) < n}
+    if short:
+        raise OnnxQuantizationError(f"ONNX Runtime's optimizer fused only {short} (found, expected) of this ALBERT; "
+                                    "the traced graph no longer matches its patterns")
+    optimized.remove_duplicated_initializer({})
+    fused = optimized.model
+    if not any(o.domain == "com.microsoft" for o in fused.opset_import):  # the contrib ops' domain
+        fused.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return fused, stats
+
+
 def weight_bytes(model: onnx.ModelProto) -> int:
     """Bytes of all initializers: what the file costs beyond its (small) graph."""
     return sum(numpy_helper.to_array(init).nbytes for init in model.graph.initializer)
@@ -221,13 +267,15 @@ class _CalibrationReader:
 class OnnxInt8Recipe:
     """Int8 weights for every linear (per output channel, symmetric) and the word-embedding table (per row).
 
-    linear="dynamic": activations quantized per call from their own range (ORT `quantize_dynamic`, `MatMulInteger`).
-    linear="static": activation ranges calibrated on real inputs (ORT `quantize_static`, QDQ format, MinMax).
-    embedding="int8" | "fp32".
+    linear="dynamic": activations quantized per call from their own range (ORT `quantize_dynamic`: `MatMulInteger`,
+    `QAttention` for the fused attention). linear="static": activation ranges calibrated on real inputs
+    (ORT `quantize_static`, QDQ format, MinMax; attention stays unfused MatMuls, which QDQ covers).
+    embedding="int8" | "fp32". per_channel: one weight scale per output channel instead of per tensor.
     """
 
     linear: str = "dynamic"
     embedding: str = "int8"
+    per_channel: bool = False
 
     def __post_init__(self) -> None:
         if self.linear not in LINEAR_SCHEMES:
@@ -238,9 +286,10 @@ class OnnxInt8Recipe:
 
     def describe(self) -> dict[str, str]:
         activations = "dynamic per-tensor uint8" if self.linear == "dynamic" else "static uint8 (MinMax calibrated)"
+        weights = "per-channel" if self.per_channel else "per-tensor"
         return {
             "scheme": f"onnxruntime-int8-{self.linear}",
-            "linear": f"int8 symmetric per-channel weights, {activations} activations",
+            "linear": f"int8 symmetric {weights} weights, {activations} activations",
             "embedding": "int8 symmetric per-row word embeddings" if self.embedding == "int8" else "fp32",
         }
 
@@ -253,9 +302,11 @@ class OnnxInt8Recipe:
         fold_weight_transposes(model)
         gemm_to_matmul(model)
         out = Path(out)
+        # The fused graph has contrib ops ORT's shape inference cannot type; their outputs are float.
+        options = {"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT}
         if self.linear == "dynamic":
-            quantize_dynamic(model, out, op_types_to_quantize=["MatMul"], per_channel=True,
-                             weight_type=QuantType.QInt8, extra_options={"MatMulConstBOnly": True})
+            quantize_dynamic(model, out, op_types_to_quantize=["MatMul", "Attention"], per_channel=self.per_channel,
+                             weight_type=QuantType.QInt8, extra_options=options)
         else:
             if not calibration:
                 raise OnnxQuantizationError("static quantization needs calibration inputs (pass --calibration FILE)")
@@ -264,9 +315,9 @@ class OnnxInt8Recipe:
             try:
                 onnx.save(model, staging)
                 quantize_static(staging, out, _CalibrationReader(calibration), quant_format=QuantFormat.QDQ,
-                                op_types_to_quantize=["MatMul"], per_channel=True,
+                                op_types_to_quantize=["MatMul"], per_channel=self.per_channel,
                                 activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                                extra_options={"MatMulConstBOnly": True, "WeightSymmetric": True})
+                                extra_options={**options, "WeightSymmetric": True})
             finally:
                 staging.unlink(missing_ok=True)
         quantized = onnx.load(str(out))

@@ -111,14 +111,16 @@ def _records(target, role, quant, seq, p50, threads=2, **metrics):
     return [report.record("albert_x", "xnnpack", quant, extra, k, v, DEVICE) for k, v in values.items()]
 
 
-def _goal_rows(pte128=10.0, peak=40.0):
+def _goal_rows(pte128=10.0, peak=40.0, onnx16=2.5):
     recs = []
     recs += _records("pte-int8", "ours", "int8", 128, pte128, **{
         "peak_mem_over_baseline(mb)": peak, "artifact_size(mb)": 11.6, "planned_activation_memory(mb)": 1.5})
     recs += _records("pte-int8", "ours", "int8", 16, 1.5)
     recs += _records("pte-fp32", "ours", "fp32", 128, 40.0)
-    recs += _records("onnx-int8", "ours", "int8", 128, 14.0, **{"artifact_size(mb)": 12.0})
+    recs += _records("onnx-int8", "ours", "int8", 128, 13.0, **{"artifact_size(mb)": 12.0})
+    recs += _records("onnx-int8", "ours", "int8", 16, onnx16, **{"artifact_size(mb)": 12.0})
     recs += _records("hf-ortopt-int8", "peer", "int8", 128, 15.0)
+    recs += _records("hf-ortopt-int8", "peer", "int8", 16, 3.0)
     recs += _records("hf-optimum-et-int8", "peer", "int8", 128, 50.0)
     recs += _records("hf-eager-fp32", "peer", "fp32", 128, 80.0)
     return report.pivot(recs)
@@ -165,7 +167,12 @@ def test_goals_met_and_missed_say_by_how_much():
     assert goals["latency vs optimum-executorch recipe"].met is True  # 0.2 <= 0.4
     assert goals["latency(seq 16) / latency(seq 128)"].met is True  # 0.15
     assert goals["peak RSS over runtime baseline"].met is True  # 40 <= 11.6 + 3 + 30
-    assert goals["int8 .onnx vs ORT optimizer+int8"].met is True
+    onnx = goals["int8 .onnx vs ORT optimizer+int8"]
+    assert onnx.met is True and "seq 16: 2.50 / 3.00 ms = 0.83×" in onnx.value and "seq 128" in onnx.value
+    # Issue 12's bound holds at both lengths: 0.87× at 128 but 0.93× at 16 is a miss.
+    slow_short = {g.name: g for g in report.goals(_goal_rows(onnx16=2.8), rows[0].device, "albert_x", 2)}
+    assert slow_short["int8 .onnx vs ORT optimizer+int8"].met is False
+    assert "+0.03× over the bound" in slow_short["int8 .onnx vs ORT optimizer+int8"].verdict
     rows = _goal_rows(pte128=14.0, peak=60.0)
     goals = {g.name: g for g in report.goals(rows, rows[0].device, "albert_x", 2)}
     missed = goals["latency vs fastest peer"]

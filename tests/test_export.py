@@ -208,6 +208,26 @@ def test_question_answering_export_takes_token_types(tmp_path):
     assert figures["top1_agreement"] == 1.0
 
 
+def test_ort_format_is_written_verified_and_runs(tmp_path, hf_dir):
+    """--ort-format: ONNX Runtime's mobile format beside the .onnx, verified against eager like the other artifacts,
+    with the operator list a reduced ORT build needs (naming the model, not a path on this machine)."""
+    result = export(hf_dir, int8=True, backend="onnx", ort_format=True, max_seq_len=MAX_LEN, out=tmp_path / "out",
+                    progress=False)
+    manifest, out = result.manifest, result.out
+    name = manifest["artifacts"]["ort"]
+    assert name == manifest["artifacts"]["onnx"].replace(".onnx", ".ort") and (out / name).is_file()
+    config = (out / manifest["ort_operators"]).read_text()
+    assert "com.microsoft;1;" in config and "QAttention" in config and "DynamicQuantizeMatMul" in config
+    assert str(tmp_path) not in config and f"# - {name}" in config
+    assert manifest["files"][name]["sha256"]
+    assert manifest["verification"]["ort"]["top1_agreement"] >= 0.99
+    runner = runtime.load(out, backend="ort")
+    ids = np.array([[2, 15, 27, 3]], dtype=np.int64)
+    got = runner.run(input_ids=ids, attention_mask=np.ones_like(ids))[0]
+    want = runtime.load(out, backend="onnx").run(input_ids=ids, attention_mask=np.ones_like(ids))[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_task_override_and_no_tokenizer(tmp_path):
     hf = save_hf(tmp_path / "tok", transformers.AlbertForTokenClassification)
     (hf / "spiece.model").unlink()
@@ -259,6 +279,7 @@ def corrupt_weights(tmp_path: Path, hf_dir: Path) -> Path:
     ("pretraining", lambda t, h: {"model": h, "task": "pretraining"}, "unknown task 'pretraining'"),
     ("seq len", lambda t, h: {"model": h, "max_seq_len": 65}, "exceeds the model's max_position_embeddings"),
     ("backend", lambda t, h: {"model": h, "backend": "tflite"}, "--backend"),
+    ("ort format pte", lambda t, h: {"model": h, "backend": "pte", "ort_format": True}, "--ort-format"),
     ("calibration empty", lambda t, h: {"model": h, "int8": True, "calibration": write(t / "c.txt", b"\n  \n")},
      "no text lines"),
     ("calibration binary", lambda t, h: {"model": h, "int8": True, "calibration": write(t / "c.txt", b"\xff\xfe\x00a")},

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from albert_edge.config import AlbertConfig
-from albert_edge.model import TASKS, LayerNorm, gelu_new, model_for_task
+from albert_edge.model import FORMULATIONS, TASKS, LayerNorm, gelu_new, model_for_task, set_formulation
 
 transformers = pytest.importorskip("transformers")
 
@@ -74,14 +74,21 @@ def make_pair(cfg, task, seed):
     return ours, theirs
 
 
+@pytest.mark.parametrize("formulation", FORMULATIONS)
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 @pytest.mark.parametrize("task", sorted(HF_CLASSES))
-def test_hf_to_ours(name, task):
+def test_hf_to_ours(name, task, formulation):
+    """Both spellings of the model (XNNPACK's, traced for the .pte; ORT's, traced for the .onnx) are transformers'."""
     ours, theirs = make_pair(CONFIGS[name], task, seed=1)
     missing, unexpected = ours.load_state_dict(theirs.state_dict(), strict=False)
     assert not unexpected
     assert set(missing) <= {"predictions.decoder.weight", "predictions.decoder.bias"}  # tied, present via the tie
-    compare(ours, theirs, task, CONFIGS[name])
+    compare(set_formulation(ours, formulation), theirs, task, CONFIGS[name])
+
+
+def test_unknown_formulation_is_named():
+    with pytest.raises(ValueError, match="unknown formulation 'tflite'"):
+        set_formulation(torch.nn.Linear(2, 2), "tflite")
 
 
 @pytest.mark.parametrize("name", ["tester", "inner_group_2", "odd_heads_uneven_groups"])

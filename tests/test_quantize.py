@@ -3,6 +3,8 @@ program stays in <= 2 XNNPACK partitions, and both artifacts still compute the m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -17,6 +19,7 @@ from quantize.onnx import (
     OnnxQuantizationError,
     dedupe_initializers,
     fold_weight_transposes,
+    fuse_for_ort,
     gemm_to_matmul,
     quantize_gather_rows,
     quantize_rows,
@@ -160,35 +163,80 @@ def test_recipes_reject_unknown_schemes():
 
 
 # -- ONNX recipe on a real ALBERT export ---------------------------------------------------------------------------
+def fused_onnx(model, path: Path, max_seq_len: int = 64, recipe=None) -> dict:
+    """The export's own ONNX path: the ORT formulation traced, ORT's optimizer, shared weights once."""
+    from albert_edge.export import export_onnx
+
+    return export_onnx(model, path, input_names=["input_ids", "attention_mask"], max_seq_len=max_seq_len,
+                       recipe=recipe)
+
+
 @pytest.fixture(scope="module")
 def onnx_fp32(tmp_path_factory):
     torch.manual_seed(0)
     config = small_config()
     model = model_for_task(config, "sequence-classification").eval()
     path = tmp_path_factory.mktemp("onnx") / "fp32.onnx"
-    torch.onnx.export(model, example(config), str(path), input_names=["input_ids", "attention_mask"],
-                      output_names=["logits"], dynamic_shapes=seq_dims("ab", 64), dynamo=True, verbose=False)
-    return model, path
+    graph = fused_onnx(model, path)
+    return model, path, graph
+
+
+def test_onnx_graph_fuses_every_layer_application(onnx_fp32):
+    """Every application of the shared layer, the first included, is one Attention; every norm a LayerNormalization;
+    no SkipLayerNormalization (its CPU kernel is ~7x slower than Add + LayerNormalization in ORT 1.32)."""
+    model, path, graph = onnx_fp32
+    layers = model.config.num_hidden_layers
+    assert graph["fused_operators"]["Attention"] == layers
+    assert graph["fused_operators"]["LayerNormalization"] == 2 * layers + 1
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert ops.count("Attention") == layers and "SkipLayerNormalization" not in ops
+    assert ops.count("FastGelu") == layers  # gelu_new
+    # The optimizer's per-application QKV concatenations are one tensor after deduplication.
+    attention_weights = {n.input[1] for n in onnx.load(str(path)).graph.node if n.op_type == "Attention"}
+    assert len(attention_weights) == 1
+
+
+def test_fusion_check_fails_on_a_graph_it_cannot_fuse(onnx_fp32, tmp_path):
+    """A graph that fuses fewer layers than the model has is refused, not shipped half-fused; the XNNPACK
+    formulation (head-major bmm attention, decomposed LayerNorm), which ORT's optimizer crashes on, is one line."""
+    from albert_edge.model import set_formulation
+
+    model, _, _ = onnx_fp32
+    config = model.config
+    args = example(config)
+    axes = {"input_ids": {1: "seq"}, "attention_mask": {1: "seq"}}
+    for formulation in ("ort", "xnnpack"):
+        path = tmp_path / f"{formulation}_form.onnx"
+        set_formulation(model, formulation)
+        torch.onnx.export(model, args, str(path), input_names=list(axes), output_names=["logits"], opset_version=17,
+                          dynamo=False, dynamic_axes=axes)
+    set_formulation(model, "xnnpack")
+    with pytest.raises(OnnxQuantizationError, match=r"fused only \{'Attention': \(2, 3\)"):
+        fuse_for_ort(tmp_path / "ort_form.onnx", config.num_attention_heads, config.hidden_size, 3)
+    with pytest.raises(OnnxQuantizationError, match="optimizer failed|fused only"):
+        fuse_for_ort(tmp_path / "xnnpack_form.onnx", config.num_attention_heads, config.hidden_size,
+                     config.num_hidden_layers)
 
 
 def test_onnx_int8_stores_shared_layer_once(onnx_fp32, tmp_path):
-    model, path = onnx_fp32
+    model, path, _ = onnx_fp32
     out = OnnxInt8Recipe().quantize(path, tmp_path / "int8.onnx")
     quantized = onnx.load(str(out))
     int8 = [i for i in quantized.graph.initializer if i.data_type == TensorProto.INT8 and len(i.dims) == 2]
-    # Every 2-D weight once: 6 encoder linears + mapping + pooler + classifier + word embeddings.
+    # Every 2-D weight once: the fused QKV, dense, ffn, ffn_output + mapping + pooler + classifier + word embeddings.
     n_weights = sum(1 for n, p in model.named_parameters() if p.dim() == 2 and "position" not in n
                     and "token_type" not in n)
-    assert len(int8) == n_weights == 10
+    assert len(int8) == n_weights - 2 == 8  # query, key and value are one tensor
     ops = [n.op_type for n in quantized.graph.node]
-    assert ops.count("MatMulInteger") == 6 * model.config.num_hidden_layers + 3
+    assert ops.count("QAttention") == model.config.num_hidden_layers
+    assert ops.count("MatMulInteger") == 3 * model.config.num_hidden_layers + 3
     assert out.stat().st_size <= int8_bound(model)
 
 
 def test_onnx_int8_agrees_with_eager_at_two_lengths(onnx_fp32, tmp_path):
     import onnxruntime as ort
 
-    model, path = onnx_fp32
+    model, path, _ = onnx_fp32
     out = OnnxInt8Recipe().quantize(path, tmp_path / "int8.onnx")
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     for length in (3, 40):
@@ -200,10 +248,16 @@ def test_onnx_int8_agrees_with_eager_at_two_lengths(onnx_fp32, tmp_path):
 
 
 def test_onnx_static_recipe_calibrates(onnx_fp32, tmp_path):
-    model, path = onnx_fp32
-    calibration = [{"input_ids": a.numpy(), "attention_mask": b.numpy()}
+    from albert_edge.export import Example, export_onnx
+
+    model, path, _ = onnx_fp32
+    calibration = [Example({"input_ids": a.numpy(), "attention_mask": b.numpy()}, None)
                    for a, b in (example(model.config, n) for n in (4, 9, 17))]
-    out = OnnxInt8Recipe(linear="static").quantize(path, tmp_path / "static.onnx", calibration)
+    out = tmp_path / "static.onnx"
+    # Static QDQ has no Attention op: the export fuses everything else and leaves attention to the quantizer.
+    graph = export_onnx(model, out, input_names=["input_ids", "attention_mask"], max_seq_len=64,
+                        recipe=OnnxInt8Recipe(linear="static"), calibration=calibration)
+    assert "Attention" not in graph["fused_operators"]
     ops = {n.op_type for n in onnx.load(str(out)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
     assert out.stat().st_size <= int8_bound(model)
@@ -215,10 +269,9 @@ def test_onnx_int8_size_bound_albert_base(tmp_path):
     """albert-base-v2's 11.7 M parameters: int8 .onnx <= 13 MB (40 MB when the shared layer is stored per use)."""
     config = AlbertConfig.from_preset("albert-base-v2")
     model = model_for_task(config, "sequence-classification").eval()
-    path = tmp_path / "base.onnx"
-    torch.onnx.export(model, example(config), str(path), input_names=["input_ids", "attention_mask"],
-                      output_names=["logits"], dynamic_shapes=seq_dims("ab", 128), dynamo=True, verbose=False)
-    out = OnnxInt8Recipe().quantize(path, tmp_path / "base_int8.onnx")
+    out = tmp_path / "base_int8.onnx"
+    graph = fused_onnx(model, out, max_seq_len=128, recipe=OnnxInt8Recipe())
+    assert graph["fused_operators"]["Attention"] == 12
     size = out.stat().st_size
     assert size <= 13_000_000
     assert size <= int8_bound(model)
@@ -226,7 +279,9 @@ def test_onnx_int8_size_bound_albert_base(tmp_path):
 
 # -- ExecuTorch recipe -------------------------------------------------------------------------------------------------
 def lower(program):
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
     from executorch.exir import to_edge_transform_and_lower
 
     from albert_edge.export import delegation_summary

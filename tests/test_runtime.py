@@ -112,7 +112,7 @@ def test_bad_paths_raise_one_clear_error(artifacts, tmp_path):
     with pytest.raises(runtime.RuntimeLoadError, match="no such file"):
         runtime.load(tmp_path / "missing.pte", vocab_size=300)
     (tmp_path / "model.bin").write_bytes(b"x")
-    with pytest.raises(runtime.RuntimeLoadError, match="expected a .pte or .onnx"):
+    with pytest.raises(runtime.RuntimeLoadError, match="expected a .pte, .onnx or .ort file"):
         runtime.load(tmp_path / "model.bin", vocab_size=300)
     (tmp_path / "garbage.pte").write_bytes(np.random.default_rng(0).bytes(4096))
     with pytest.raises(runtime.RuntimeLoadError, match="not an ExecuTorch program"):

@@ -185,6 +185,8 @@ def _records_for(target: Target, threads: int, result: dict[str, Any], device: d
     extra = {"target": target.label, "role": target.role, "runtime": target.runtime, "threads": threads,
              "batch_size": 1, "iterations": settings["iterations"], "warmups": settings["warmups"],
              "artifact_path": str(target.path), **target.extra}
+    if target.kind == "onnx":  # every ORT target alike: its own process, so no session steals another's cores
+        extra["ort_session"] = "one per process, intra-op spinning on (ORT's default)"
     records = []
 
     def add(seq_len: int | None, metric: str, value: float) -> None:

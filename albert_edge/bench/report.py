@@ -31,11 +31,20 @@ from albert_edge.files import atomic_write_text
 MIB = 1024 * 1024
 GOAL_SEQ, SHORT_SEQ = 128, 16
 ROLE_ORDER = {"ours": 0, "reference": 1, "peer": 2, "ceiling": 3}
-OURS_ORDER = ("pte-int8", "pte-int8-nocache", "pte-fp32", "pte-fp32-nocache", "onnx-int8", "onnx-fp32", "eager-fp32")
+OURS_ORDER = ("pte-int8", "pte-int8-nocache", "pte-fp32", "pte-fp32-nocache", "onnx-int8", "ort-int8",
+              "onnx-int8-static", "onnx-fp32", "ort-fp32", "eager-fp32")
 OPTIMUM = "hf-optimum-et-int8"
 ORT_BEST = "hf-ortopt-int8"
 ONNX_SIZE_GOAL = 13_000_000  # bytes: "13 MB"
+ONNX_LATENCY_GOAL = 0.9  # × ORT optimizer + int8 on Hugging Face's graph
 LATENCY = "p50_inference_latency(ms)"
+
+
+def _load_note(machine: dict, context: dict) -> str:
+    loads = [x for x in (machine.get("load_avg"), context.get("load_avg_end")) if isinstance(x, (int, float))]
+    if loads and max(loads) > machine["usable_cores"]:
+        return " (above the core count: other processes competed with the run)"
+    return ""
 
 
 def write_text(path: Path, text: str) -> None:
@@ -250,20 +259,23 @@ def goals(rows: list[Row], device: str, model: str, threads: int, model_info: di
         out.append(Goal("peak RSS over runtime baseline / .pte size", "≤ 1.5×", "–", None,
                         "pte-int8 memory not measured"))
 
-    onnx, ort = at("onnx-int8"), at(ORT_BEST)
-    if onnx and ort:
-        size_bytes = onnx.get("artifact_size(mb)") * MIB
-        ratio = onnx.latency / ort.latency
-        met = ratio <= 1.0 and size_bytes <= ONNX_SIZE_GOAL
+    # Issue 12: the fused, deduplicated .onnx against ORT's own recipe on Hugging Face's graph, at both lengths.
+    name = "int8 .onnx vs ORT optimizer+int8"
+    bound = f"≤ {ONNX_LATENCY_GOAL:.2f}× at seq {SHORT_SEQ} and {GOAL_SEQ}, ≤ 13 MB"
+    pairs = [(at("onnx-int8", seq), at(ORT_BEST, seq)) for seq in (SHORT_SEQ, GOAL_SEQ)]
+    pairs = [(o, r) for o, r in pairs if o and r]
+    if pairs:
+        size_bytes = pairs[0][0].get("artifact_size(mb)") * MIB
+        ratios = [o.latency / r.latency for o, r in pairs]
+        met = max(ratios) <= ONNX_LATENCY_GOAL and size_bytes <= ONNX_SIZE_GOAL
         how = "; ".join(x for x in (
-            f"{ratio - 1:+.0%} slower" if ratio > 1 else "",
+            f"{max(ratios) - ONNX_LATENCY_GOAL:+.2f}× over the bound" if max(ratios) > ONNX_LATENCY_GOAL else "",
             f"{(size_bytes - ONNX_SIZE_GOAL) / 1e6:+.2f} MB over 13 MB" if size_bytes > ONNX_SIZE_GOAL else "") if x)
-        out.append(Goal("int8 .onnx vs ORT optimizer+int8", "≤ 1.00× and ≤ 13 MB",
-                        f"{onnx.latency:.2f} / {ort.latency:.2f} ms = {ratio:.2f}×, {size_bytes / 1e6:.2f} MB",
-                        met, how))
+        value = ", ".join(f"seq {o.seq_len}: {o.latency:.2f} / {r.latency:.2f} ms = {o.latency / r.latency:.2f}×"
+                          for o, r in pairs)
+        out.append(Goal(name, bound, f"{value}; {size_bytes / 1e6:.2f} MB", met, how))
     else:
-        out.append(Goal("int8 .onnx vs ORT optimizer+int8", "≤ 1.00× and ≤ 13 MB", "–", None,
-                        f"onnx-int8 or {ORT_BEST} not measured at seq {GOAL_SEQ}"))
+        out.append(Goal(name, bound, "–", None, f"onnx-int8 or {ORT_BEST} not measured"))
     return out
 
 
@@ -303,9 +315,10 @@ def markdown(rows: list[Row], context: dict[str, Any]) -> str:
               f"- run: {context['started']}, {context['seconds']:.0f} s; {s['iterations']} timed iterations after "
               f"{s['warmups']} warm-ups per point, batch 1; each target × thread count in a fresh process",
               f"- machine load (1-min load average) at start / end: {m.get('load_avg')} / "
-              f"{context.get('load_avg_end')} on {m['usable_cores']} cores (above the core count, other processes "
-              "competed with the run)",
+              f"{context.get('load_avg_end')} on {m['usable_cores']} cores" + _load_note(m, context),
               "- thread environment: " + (", ".join(f"{k}={v}" for k, v in m.get("env", {}).items()) or "defaults"),
+              "- ONNX Runtime: one session per worker process, intra-op spinning on (ORT's default), so no session's "
+              "spinning threads compete with another's",
               "- latency ratios use p50; memory is RSS in MiB; `peak−base` is the peak over the process's RSS after "
               "importing its runtime (the Python runtimes' own libraries: libtorch for .pte and eager, onnxruntime "
               "for .onnx)"]

@@ -156,13 +156,16 @@ class Artifact:
         inputs = token_inputs(self.input_names, self.config.vocab_size)
         scheme = (self.manifest.get("quantization") or {}).get("scheme", "") if self.quantization == "int8" else ""
         for backend, kind, minibench_backend, runtime in (("pte", "pte", "xnnpack", "executorch"),
-                                                          ("onnx", "onnx", "onnxruntime", "onnxruntime")):
+                                                          ("onnx", "onnx", "onnxruntime", "onnxruntime"),
+                                                          ("ort", "onnx", "onnxruntime-ort-format", "onnxruntime")):
             path = self.file(backend)
-            if backend not in backends or path is None:
+            if (backend if backend != "ort" else "onnx") not in backends or path is None:
                 continue
             recipe = f"albert_edge export{' ' + scheme if scheme else ''}"
+            # A static-int8 export beside a dynamic one of the same model gets its own rows.
+            label = f"{backend}-{self.quantization}" + ("-static" if scheme.endswith("static") else "")
             target = Target(
-                label=f"{backend}-{self.quantization}", kind=kind, path=path, model=self.model,
+                label=label, kind=kind, path=path, model=self.model,
                 quantization=self.quantization, role="ours", backend=minibench_backend, runtime=runtime,
                 inputs=inputs, size_bytes=size_on_disk(path), task=self.task,
                 planned_bytes=planned_memory(path) if kind == "pte" else None,
