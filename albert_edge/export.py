@@ -423,11 +423,12 @@ def export(
     embedding: str = "int8",
     name: str | None = None,
     ort_format: bool = False,
+    onnx_per_channel: bool = False,
     progress: bool = True,
 ) -> ExportResult:
     """Export `model` (an HF-format ALBERT dir or hub id; default: the bundled model) and return what was written.
     `ort_format` also writes the `.onnx` in ONNX Runtime's mobile format (`.ort` + the operator list for a reduced
-    ORT build).
+    ORT build). `onnx_per_channel`: the int8 `.onnx` with one weight scale per output channel (default per tensor).
 
     Raises ExportError for input it cannot use (nothing is written) and when verification agreement falls below
     `min_agreement` (the output directory is not created).
@@ -521,7 +522,8 @@ def export(
         # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4.
         # Per-tensor weights: on albert-base (random weights, 872 SST-2 dev sentences) per-channel agreed 99.89% vs
         # 99.43% but ran 5-8% slower at seq 16 (docs/benchmarks.md, "ONNX Runtime"); both clear --min-agreement.
-        onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8")
+        onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8",
+                                     per_channel=onnx_per_channel)
     calibration_examples = (build_examples(calibration_lines, None, tokenizer, config, task, max_seq_len, input_names)
                             if calibration_lines else [])
     if eval_texts is not None:
@@ -736,6 +738,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="word-embedding table with --int8 (int4 applies to the .pte; ONNX keeps int8)")
     parser.add_argument("--name", default=None, help="name in the file names (default: from the model directory)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--onnx-per-channel", action="store_true",
+                        help="int8 .onnx weights with one scale per output channel (default: per tensor, faster)")
     parser.add_argument("--ort-format", action="store_true",
                         help="also write the .onnx in ONNX Runtime's mobile format (.ort + required_operators.config "
                              "for a reduced ORT build)")
@@ -750,7 +754,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         backend=args.backend, out=args.out, threads=args.threads, calibration=args.calibration,
                         verify=not args.no_verify, min_agreement=args.min_agreement,
                         eval_data=args.eval_data, force=args.force, embedding=args.embedding, name=args.name,
-                        ort_format=args.ort_format)
+                        ort_format=args.ort_format, onnx_per_channel=args.onnx_per_channel)
     print(summary(result))
 
 
