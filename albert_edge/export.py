@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from albert_edge import tables
 from albert_edge.config import AlbertConfig
-from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file
+from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file, strict_json
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
@@ -628,17 +628,18 @@ def export(
                 "verification": verification,
             }
             # No temp+rename here: the whole staging directory is the unit that appears atomically.
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            (staging / MANIFEST).write_text(strict_json(manifest), encoding="utf-8")
             if verify and task_eval is not None:
                 verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads,
                                                             max_seq_len)
-                (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+                (staging / MANIFEST).write_text(strict_json(manifest), encoding="utf-8")
         _step(bar, "done")
     except OutputError as e:  # --out changed during the export, or another export holds it
         raise ExportError(str(e)) from None
     finally:
         bar.close()
-    return ExportResult(out, manifest, time.perf_counter() - started)
+    # What the file holds, exactly (a non-finite SNR is null there too).
+    return ExportResult(out, json.loads(strict_json(manifest)), time.perf_counter() - started)
 
 
 TASK_METRIC_TASKS = ("token-classification", "question-answering")
@@ -696,7 +697,8 @@ def summary(result: ExportResult) -> str:
                 agreement = "n/a" if r["top1_agreement"] is None else f"{100 * r['top1_agreement']:.2f}%"
                 accuracy = "" if r["accuracy"] is None else (
                     f"  accuracy {100 * r['accuracy']:.2f}% (eager {100 * v['eager']['accuracy']:.2f}%)")
-                lines.append(f"    {backend:4s} top-1 agreement {agreement}  SNR {r['snr_db']} dB  max|diff| "
+                snr = "inf (identical)" if r["snr_db"] is None else r["snr_db"]
+                lines.append(f"    {backend:4s} top-1 agreement {agreement}  SNR {snr} dB  max|diff| "
                              f"{r['max_abs_diff']:.2e}  {r['mean_ms']} ms/input{accuracy}")
         metrics = v.get("task_metrics")
         if metrics:

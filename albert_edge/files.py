@@ -21,6 +21,8 @@ import ctypes.util
 import errno
 import gzip
 import hashlib
+import json
+import math
 import os
 import shutil
 import sys
@@ -86,6 +88,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int = 0o644) 
 
 def atomic_write_text(path: str | os.PathLike, text: str, mode: int = 0o644) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def strict_json(value, indent: int | None = 2) -> str:
+    """JSON that every parser reads (RFC 8259): a non-finite float (an SNR of identical outputs is +inf) becomes
+    null, where Python's json would write `Infinity`/`NaN`."""
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(value), indent=indent, allow_nan=False) + "\n"
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -101,6 +101,54 @@ def test_app_compiles_against_shim(core_classes, tmp_path):
     _javac(tmp_path / "app", app_sources, [shim_out, core_classes])
 
 
+READ_MANIFEST = """
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import org.albertedge.core.InputLimits;
+import org.albertedge.core.Manifest;
+
+public class ReadManifest {
+  public static void main(String[] args) throws Exception {
+    Manifest m = Manifest.parse(new String(Files.readAllBytes(Paths.get(args[0])), StandardCharsets.UTF_8));
+    InputLimits limits = InputLimits.of(m);
+    System.out.println(m.name + "|" + m.task + "|" + m.maxSeqLen + "|" + limits.vocabSize + "|"
+        + limits.typeVocabSize + "|" + limits.dynamicSeqLen + "|" + m.labels + "|" + m.pteFile + "|" + m.onnxFile);
+  }
+}
+"""
+
+
+@needs_jdk
+def test_java_reads_the_manifest_python_writes(core_classes, tmp_path):
+    """The app's Manifest (and the input limits it takes from it) on a manifest the export wrote."""
+    import shutil
+
+    import transformers
+
+    from albert_edge.export import export
+    from albert_edge.tokenizer import BUNDLED_ASSETS
+
+    config = transformers.AlbertConfig(vocab_size=16000, embedding_size=16, hidden_size=16, num_hidden_layers=1,
+                                       num_attention_heads=2, intermediate_size=24, max_position_embeddings=64,
+                                       id2label={0: "negative", 1: "positive"})
+    transformers.AlbertForSequenceClassification(config).eval().save_pretrained(tmp_path / "hf")
+    for name in ("spiece.model",):  # the app needs the device vocabulary
+        shutil.copy(BUNDLED_ASSETS / name, tmp_path / "hf" / name)
+    result = export(tmp_path / "hf", max_seq_len=32, out=tmp_path / "out", verify=False,
+                    progress=False)
+    source = tmp_path / "ReadManifest.java"
+    source.write_text(READ_MANIFEST)
+    _javac(tmp_path / "cls", [str(source)], [core_classes], release=8)
+    run = subprocess.run(["java", "-cp", os.pathsep.join([str(core_classes), str(tmp_path / "cls")]), "ReadManifest",
+                          str(result.out / "manifest.json")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    m = result.manifest
+    assert run.stdout.strip() == "|".join(map(str, [
+        m["name"], "sequence-classification", 32, 16000, 2, "true", "[negative, positive]", m["artifacts"]["pte"],
+        m["artifacts"]["onnx"]]))
+
+
 def test_golden_files_match_the_python_tokenizer(tmp_path):
     tokenizer_module = pytest.importorskip("albert_edge.tokenizer")
     spiece = tokenizer_module.BUNDLED_ASSETS / tokenizer_module.MODEL_FILE

@@ -112,6 +112,7 @@ def test_manifest_keys_and_hashes(exports, hf_dir, precision):
     assert manifest["outputs"] == [{"name": "logits", "dtype": "float32", "shape": [1, 2]}]
     assert manifest["tokenizer"]["vocab"] == "vocab.json" and manifest["tokenizer"]["spiece_model"] == "spiece.model"
     assert manifest["tokenizer"]["do_lower_case"] is True
+    json.loads((result.out / "manifest.json").read_text(), parse_constant=pytest.fail)  # strict JSON
     for file, info in manifest["files"].items():
         data = (result.out / file).read_bytes()
         assert info == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, file

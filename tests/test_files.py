@@ -175,3 +175,19 @@ def test_fallback_without_renameat2_never_leaves_the_user_with_nothing(tmp_path,
         (staging / "v2").write_text("2")
     assert all(seen) and [p.name for p in out.iterdir()] == ["v2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_strict_json_writes_null_for_non_finite_numbers():
+    """The manifest is read by Java's org.json-style parsers and browsers: no `Infinity`/`NaN` tokens."""
+    import json
+    import math
+
+    from albert_edge.files import strict_json
+
+    text = strict_json({"snr_db": math.inf, "diff": [1.5, -math.inf, math.nan], "nested": {"x": (1, 2)}})
+
+    def refuse(token):
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    assert json.loads(text, parse_constant=refuse) == {"snr_db": None, "diff": [1.5, None, None],
+                                                       "nested": {"x": [1, 2]}}
