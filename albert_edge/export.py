@@ -599,6 +599,13 @@ def export(
                      for p in sorted(staging.iterdir()) if p.is_file() and not p.is_symlink()}
             manifest = {
                 "format": FORMAT,
+                # What a plain runtime must load besides the file (error 0x14 from executorch.runtime otherwise).
+                "runtime_requirements": {
+                    "pte": (["import executorch.kernels.quantized (the int8 embedding kernel, "
+                             "quantized_decomposed::embedding_byte)"] if int8 and embedding != "fp32" else [])
+                    if pte_name else None,
+                    "onnx": ["onnxruntime with the com.microsoft contrib ops (every standard build; a reduced build "
+                             "needs the ops in ort_operators)"] if onnx_name else None},
                 "name": name,
                 "task": task,
                 "max_seq_len": max_seq_len,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,9 @@ class OnnxRunner(Runner):
         self._session = None
 
 
+MANIFEST_VERSION = 1  # albert_edge.export/1: what export writes and every reader here understands
+
+
 def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
     """An export directory's manifest.json; RuntimeLoadError says why the directory is not an export. The one reader
     that pipelines, the benchmark harness and the Android bundler share (each re-raises in its own error type)."""
@@ -290,6 +294,13 @@ def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
         raise RuntimeLoadError(f"{path}: not valid JSON ({e}); re-run the export") from None
     if not isinstance(manifest, dict):
         raise RuntimeLoadError(f"{path}: expected a JSON object; re-run the export")
+    fmt = manifest.get("format")
+    match = re.fullmatch(r"albert_edge\.export/(\d+)", fmt) if isinstance(fmt, str) else None
+    if match is None:
+        raise RuntimeLoadError(f"{path}: format {fmt!r} is not an albert_edge export manifest; re-run the export")
+    if int(match.group(1)) > MANIFEST_VERSION:
+        raise RuntimeLoadError(f"{path}: format {fmt} was written by a newer albert_edge (this one reads up to "
+                               f"albert_edge.export/{MANIFEST_VERSION}); upgrade albert_edge")
     return manifest
 
 

@@ -45,8 +45,8 @@ def layernorm(hidden: int = 768, tokens: int = 128, runs: int = 500) -> None:
     x = np.random.default_rng(0).random((1, tokens, hidden), dtype=np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         for name, nodes in graphs.items():
-            model = helper.make_model(helper.make_graph(nodes, "g", inputs, output, weights),
-                                      opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+            opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+            model = helper.make_model(helper.make_graph(nodes, "g", inputs, output, weights), opset_imports=opsets)
             path = str(Path(tmp) / "g.onnx")
             onnx.save(model, path)
             for threads in (1, 2):

@@ -197,7 +197,7 @@ def test_pte_targets_come_with_and_without_the_weight_cache(tmp_path):
     from albert_edge.bench.targets import Artifact
 
     (tmp_path / "m.pte").write_bytes(b"x" * 10)
-    manifest = {"name": "t", "max_seq_len": 8, "config": {"vocab_size": 99}, "artifacts": {"pte": "m.pte"},
+    manifest = {"format": "albert_edge.export/1", "name": "t", "max_seq_len": 8, "config": {"vocab_size": 99}, "artifacts": {"pte": "m.pte"},
                 "inputs": [{"name": "input_ids"}, {"name": "attention_mask"}]}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     targets = Artifact.read(tmp_path).targets(("pte",))
@@ -238,7 +238,13 @@ def test_artifact_errors_are_one_line(tmp_path):
     with pytest.raises(BenchError, match="not valid JSON"):
         Artifact.read(tmp_path)
     (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(BenchError, match="format None is not an albert_edge export manifest"):
+        Artifact.read(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format": "albert_edge.export/1"}')
     with pytest.raises(BenchError, match="no 'name'"):
+        Artifact.read(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format": "albert_edge.export/2", "name": "t"}')
+    with pytest.raises(BenchError, match="written by a newer albert_edge"):
         Artifact.read(tmp_path)
 
 
@@ -343,7 +349,7 @@ def test_benchmark_on_device_times_out_with_a_hint():
 def _minimal_export(directory: Path) -> Path:
     directory.mkdir()
     (directory / "manifest.json").write_text(json.dumps({
-        "name": "t", "task": "sequence-classification", "max_seq_len": 16, "artifacts": {"pte": None, "onnx": None},
+        "format": "albert_edge.export/1", "name": "t", "task": "sequence-classification", "max_seq_len": 16, "artifacts": {"pte": None, "onnx": None},
         "config": {"vocab_size": 99, "embedding_size": 16, "hidden_size": 32, "num_hidden_layers": 2,
                    "num_attention_heads": 4, "intermediate_size": 37}}))
     return directory

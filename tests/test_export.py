@@ -113,6 +113,10 @@ def test_manifest_keys_and_hashes(exports, hf_dir, precision):
     assert manifest["tokenizer"]["vocab"] == "vocab.json" and manifest["tokenizer"]["spiece_model"] == "spiece.model"
     assert manifest["tokenizer"]["do_lower_case"] is True
     json.loads((result.out / "manifest.json").read_text(), parse_constant=pytest.fail)  # strict JSON
+    needs = manifest["runtime_requirements"]
+    # An int8 .pte's embedding runs ExecuTorch's quantized kernel, which plain executorch.runtime does not register.
+    assert any("executorch.kernels.quantized" in n for n in needs["pte"]) == (precision == "int8")
+    assert needs["onnx"]
     for file, info in manifest["files"].items():
         data = (result.out / file).read_bytes()
         assert info == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, file
