@@ -253,7 +253,9 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
             fused, stats = fuse_for_ort(float_path, config.num_attention_heads, config.hidden_size,
                                         config.num_hidden_layers,
                                         attention=recipe is None or recipe.linear == "dynamic")
-        graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats}
+        deduplicated = stats.pop("deduplicated_initializers", 0)
+        graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats,
+                 "deduplicated_initializers": deduplicated}
         if recipe is None:
             strip_debug_metadata(fused)
             onnx.save(fused, str(path))

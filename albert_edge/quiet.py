@@ -73,6 +73,9 @@ def quiet() -> Iterator[None]:
             # Raised once per node while ExecuTorch deep-copies graphs: pytree deprecations inside torch itself.
             warnings.filterwarnings("ignore", category=FutureWarning, message=".*LeafSpec.*")
             warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
+            # The .onnx path uses the TorchScript exporter on purpose (ORT's fusions match its graphs).
+            warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                    message=".*legacy TorchScript-based ONNX export.*")
             yield
     finally:
         for lg, level in zip(loggers, levels):

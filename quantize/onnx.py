@@ -33,7 +33,9 @@ Result on the albert-base-v2 config (11.7 M parameters): 12.0 MB, every linear a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,7 +218,8 @@ def strip_debug_metadata(model: onnx.ModelProto) -> None:
 def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_size: int, num_layers: int,
                  attention: bool = True) -> tuple[onnx.ModelProto, dict[str, int]]:
     """ONNX Runtime's transformer optimizer (BERT fusions, `SkipLayerNormalization` off: see the module docstring),
-    then one copy of each repeated initializer. Returns the model and its fused-operator counts. `attention=False`
+    then one copy of each repeated initializer. Returns the model and its fused-operator counts (plus
+    "deduplicated_initializers": how many copies were dropped). `attention=False`
     leaves attention as MatMuls (the static QDQ quantizer has no `Attention`). Raises when a layer application did
     not fuse: a silently half-fused graph is the regression this guards against."""
     from onnxruntime.transformers.fusion_options import FusionOptions
@@ -240,7 +243,10 @@ def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_siz
     if short:
         raise OnnxQuantizationError(f"ONNX Runtime's optimizer fused only {short} (found, expected) of this ALBERT; "
                                     "the traced graph no longer matches its patterns")
-    optimized.remove_duplicated_initializer({})
+    before = len(optimized.model.graph.initializer)
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints "Removed N initializers ..."
+        optimized.remove_duplicated_initializer({})
+    stats["deduplicated_initializers"] = before - len(optimized.model.graph.initializer)
     fused = optimized.model
     if not any(o.domain == "com.microsoft" for o in fused.opset_import):  # the contrib ops' domain
         fused.opset_import.append(helper.make_opsetid("com.microsoft", 1))

@@ -188,6 +188,7 @@ def test_onnx_graph_fuses_every_layer_application(onnx_fp32):
     layers = model.config.num_hidden_layers
     assert graph["fused_operators"]["Attention"] == layers
     assert graph["fused_operators"]["LayerNormalization"] == 2 * layers + 1
+    assert graph["deduplicated_initializers"] >= 2 * (layers - 1)  # at least QKV weight and bias per extra application
     ops = [n.op_type for n in onnx.load(str(path)).graph.node]
     assert ops.count("Attention") == layers and "SkipLayerNormalization" not in ops
     assert ops.count("FastGelu") == layers  # gelu_new

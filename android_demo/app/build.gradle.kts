@@ -8,11 +8,16 @@ android {
 
     defaultConfig {
         applicationId = "org.albertedge.demo"
-        // executorch-android's own minSdk.
-        minSdk = 23
+        // ExecuTorch's native libraries are built for android-26.
+        minSdk = 26
         targetSdk = 35
         versionCode = 1
         versionName = "0.1.0"
+        ndk {
+            // The ABIs ExecuTorch ships native libraries for: fbjni also has 32-bit ones, so without this a 32-bit
+            // phone would install the app and crash at the first model load.
+            abiFilters += listOf("arm64-v8a", "x86_64")
+        }
     }
 
     buildTypes {

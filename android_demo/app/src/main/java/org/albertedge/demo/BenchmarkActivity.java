@@ -33,7 +33,10 @@ import org.pytorch.executorch.Module;
  * </pre>
  *
  * Every extra is optional: the bundled model, 50 iterations, 5 warm-ups, ExecuTorch's default
- * threads and the manifest's max_seq_len. Writes {@code files/benchmark_results.json} in
+ * threads and the manifest's max_seq_len. {@code model_path} must lie under {@code /data/local/tmp/}
+ * (where adb pushes files) or the app's own files: the activity is exported for adb, guarded by
+ * {@code android.permission.DUMP} (which the shell has and ordinary apps cannot get), and it must not
+ * become a way for another app to make this one map an arbitrary file. Writes {@code files/benchmark_results.json} in
  * ExecuTorch minibench's schema ({@link BenchmarkReport}), logs a summary under tag
  * {@value #TAG}, and finishes.
  */
@@ -88,12 +91,17 @@ public class BenchmarkActivity extends Activity {
     double[] latencies = null;
     long pssBeforeKb = Debug.getPss();
     Module module = null;
+    boolean loaded = false;
     try {
       if (s.iterations < 1 || s.warmups < 0 || s.threads < 0) {
         throw new IllegalArgumentException("need iterations >= 1, warmups >= 0, threads >= 0");
       }
       BundledModel bundled = BundledModel.read(this);
       File model = s.modelPath != null ? new File(s.modelPath) : bundled.copyPte(this);
+      if (s.modelPath != null && !ModelFiles.isBenchmarkablePath(model, getFilesDir())) {
+        throw new IllegalArgumentException(model + " is outside /data/local/tmp/ and the app's files; push the "
+            + "model there with adb");
+      }
       if (!model.isFile()) {
         throw new IOException(model + " does not exist or is not readable by the app; push it with adb "
             + "and make it world-readable (chmod 644), or omit model_path to use the bundled model");
@@ -112,6 +120,7 @@ public class BenchmarkActivity extends Activity {
       module = Module.load(model.getAbsolutePath(), Module.LOAD_MODE_MMAP, s.threads);
       module.loadMethod("forward");
       loadMs = (System.nanoTime() - start) / 1e6;
+      loaded = true;
 
       InputBuilder.EncodedInput in = new InputBuilder(bundled.tokenizer, seqLen).repeated(SAMPLE, seqLen);
       InputLimits.of(bundled.manifest).check(in); // e.g. a seq_len above the export's max_seq_len
@@ -126,12 +135,21 @@ public class BenchmarkActivity extends Activity {
         latencies[i] = (System.nanoTime() - t) / 1e6;
       }
     } catch (ExecutorchRuntimeException e) {
-      loadStatus = e.getErrorCode();
-      extra.put("error", String.valueOf(e.getMessage()));
-      Log.e(TAG, "ExecuTorch error " + loadStatus, e);
-    } catch (Exception e) {
-      loadStatus = -1; // minibench's code for a failure outside the runtime
-      extra.put("error", String.valueOf(e.getMessage()));
+      // A failure after the program loaded is an inference error, not a load status.
+      if (loaded) {
+        extra.put("inference_error", "ExecuTorch error " + e.getErrorCode() + ": " + e.getMessage());
+      } else {
+        loadStatus = e.getErrorCode();
+        extra.put("error", String.valueOf(e.getMessage()));
+      }
+      Log.e(TAG, "ExecuTorch error " + e.getErrorCode(), e);
+    } catch (Exception | LinkageError e) { // LinkageError: the native library failed to load
+      if (loaded) {
+        extra.put("inference_error", String.valueOf(e.getMessage()));
+      } else {
+        loadStatus = -1; // minibench's code for a failure outside the runtime
+        extra.put("error", String.valueOf(e.getMessage()));
+      }
       Log.e(TAG, "benchmark failed", e);
     } finally {
       if (module != null) {

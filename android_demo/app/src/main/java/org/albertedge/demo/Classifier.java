@@ -49,8 +49,13 @@ final class Classifier implements AutoCloseable {
   static Classifier load(BundledModel model, File pte, int numThreads) {
     long start = System.nanoTime();
     Module module = Module.load(pte.getAbsolutePath(), Module.LOAD_MODE_MMAP, numThreads);
-    module.loadMethod("forward");
-    return new Classifier(model, module, (System.nanoTime() - start) / 1e6);
+    try {
+      module.loadMethod("forward");
+      return new Classifier(model, module, (System.nanoTime() - start) / 1e6);
+    } catch (RuntimeException | Error e) {
+      module.destroy(); // the native program would otherwise stay mapped until the process dies
+      throw e;
+    }
   }
 
   Result classify(String text) {

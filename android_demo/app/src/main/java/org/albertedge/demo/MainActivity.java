@@ -74,7 +74,7 @@ public class MainActivity extends Activity {
         status.setText(String.format(Locale.US, "Model loaded in %.0f ms", loaded.loadMs));
         classify.setEnabled(true);
       });
-    } catch (Exception e) {
+    } catch (Exception | LinkageError e) { // LinkageError: the native library failed to load
       Log.e(TAG, "model load failed", e);
       runOnUiThread(() -> status.setText("Could not load the model: " + e.getMessage()));
     }
@@ -95,7 +95,7 @@ public class MainActivity extends Activity {
         shown = String.format(Locale.US, "%s \u2014 %.1f%%\nmodel %.1f ms \u00b7 tokenizer %.1f ms \u00b7 %d tokens%s",
             r.prediction.label, 100 * r.prediction.confidence, r.inferenceMs, r.tokenizeMs, r.tokens,
             r.truncated ? String.format(Locale.US, "\n(text cut to the model's %d-token limit)", c.model.manifest.maxSeqLen) : "");
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
         Log.e(TAG, "classification failed", e);
         shown = "Classification failed: " + e.getMessage();
       }

@@ -85,6 +85,20 @@ public final class ModelFiles {
   }
 
   /** Reads a whole UTF-8 stream (an asset such as manifest.json); closes it. */
+  /**
+   * True when {@code model} resolves (symlinks and {@code ..} followed) to a file under
+   * {@code /data/local/tmp/} or under {@code filesDir}: the only places the benchmark mode loads from.
+   */
+  public static boolean isBenchmarkablePath(File model, File filesDir) {
+    try {
+      String path = model.getCanonicalPath();
+      String own = filesDir.getCanonicalPath() + File.separator;
+      return path.startsWith("/data/local/tmp/") || path.startsWith(own);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public static String readUtf8(InputStream in) throws IOException {
     return SentencePieceUnigram.readUtf8(in);
   }

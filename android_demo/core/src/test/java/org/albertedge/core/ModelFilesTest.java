@@ -77,4 +77,20 @@ public class ModelFilesTest {
     Files.write(f.toPath(), data);
     return ModelFiles.sha256Hex(f);
   }
+
+  @Test
+  public void benchmarkModeLoadsOnlyFromAdbsFolderOrTheAppsOwnFiles() throws IOException {
+    File filesDir = tmp.newFolder("files");
+    File own = new File(filesDir, "model.pte");
+    Files.write(own.toPath(), new byte[] {1});
+    assertTrue(ModelFiles.isBenchmarkablePath(own, filesDir));
+    assertTrue(ModelFiles.isBenchmarkablePath(new File("/data/local/tmp/albert/model.pte"), filesDir));
+    assertFalse(ModelFiles.isBenchmarkablePath(new File("/etc/passwd"), filesDir));
+    assertFalse(ModelFiles.isBenchmarkablePath(new File(filesDir, "../other/model.pte"), filesDir));
+    assertFalse(ModelFiles.isBenchmarkablePath(new File("/data/local/tmp/../../etc/passwd"), filesDir));
+    // A link inside the app's files that points elsewhere is judged by where it points.
+    File link = new File(filesDir, "link.pte");
+    Files.createSymbolicLink(link.toPath(), new File("/etc/passwd").toPath());
+    assertFalse(ModelFiles.isBenchmarkablePath(link, filesDir));
+  }
 }
