@@ -250,8 +250,9 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
                               output_names=list(model.output_names), opset_version=17, dynamo=False,
                               dynamic_axes={name: {1: "seq"} for name in input_names})
             # Static QDQ has no Attention op: its graph keeps attention as MatMuls for the quantizer to cover.
+            # Layer applications: each of the num_hidden_layers steps runs inner_group_num layers.
             fused, stats = fuse_for_ort(float_path, config.num_attention_heads, config.hidden_size,
-                                        config.num_hidden_layers,
+                                        config.num_hidden_layers * config.inner_group_num,
                                         attention=recipe is None or recipe.linear == "dynamic")
         deduplicated = stats.pop("deduplicated_initializers", 0)
         graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats,
@@ -470,7 +471,6 @@ def export(
     except HubError as e:
         raise ExportError(str(e)) from None
     task = task or task_of(config)
-    # Default length: what fine-tuning recorded (QA trains on windows of a chosen length), else 128.
     # Default: what fine-tuning recorded, else 128 (or the model's positions, if fewer).
     max_seq_len = max_seq_len or int((config.extra.get("postprocess") or {}).get("max_seq_len")
                                      or min(128, config.max_position_embeddings))

@@ -197,6 +197,27 @@ def test_onnx_graph_fuses_every_layer_application(onnx_fp32):
     assert len(attention_weights) == 1
 
 
+@pytest.mark.parametrize("overrides", [
+    dict(num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2),  # 8 layer applications in 2 groups
+    dict(hidden_size=21, num_attention_heads=3, intermediate_size=30, num_hidden_layers=5, num_hidden_groups=3),
+    dict(hidden_act="gelu"),  # the exact erf form: BiasGelu instead of FastGelu
+], ids=["inner-groups", "odd-heads", "gelu-erf"])
+def test_fused_onnx_matches_eager_on_unusual_configs(tmp_path, overrides):
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    config = small_config(**overrides)
+    model = model_for_task(config, "sequence-classification").eval()
+    graph = fused_onnx(model, tmp_path / "m.onnx")
+    assert graph["fused_operators"]["Attention"] == config.num_hidden_layers * config.inner_group_num
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    ids, mask = example(config, 11)
+    mask[0, 8:] = 0  # padding goes through the fused attention's mask
+    want = model(ids, mask).detach().numpy()
+    got = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
 def test_fusion_check_fails_on_a_graph_it_cannot_fuse(onnx_fp32, tmp_path):
     """A graph that fuses fewer layers than the model has is refused, not shipped half-fused; the XNNPACK
     formulation (head-major bmm attention, decomposed LayerNorm), which ORT's optimizer crashes on, is one line."""
