@@ -408,6 +408,64 @@ def _io_spec(model: AlbertPreTrainedModel, input_names: Sequence[str], max_seq_l
     return inputs, outputs
 
 
+# -- the export's steps ----------------------------------------------------------------------------------------------
+def recipes(static: bool, embedding: str, onnx_per_channel: bool):
+    """The int8 recipes of both backends: (XnnpackInt8Recipe, OnnxInt8Recipe)."""
+    from quantize.onnx import OnnxInt8Recipe
+    from quantize.xnnpack import XnnpackInt8Recipe
+
+    linear = "static" if static else "dynamic"
+    xnnpack = XnnpackInt8Recipe(linear=linear, embedding=embedding, embedding_group_size=INT4_EMBEDDING_GROUP)
+    # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4. Per-tensor weights by
+    # default: on albert-base (random weights, 872 SST-2 dev sentences) per-channel agreed 99.89% vs 99.43% but ran
+    # 3-6% slower at seq 16 (docs/benchmarks.md, "ONNX Runtime"); both clear --min-agreement.
+    onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8",
+                                 per_channel=onnx_per_channel)
+    return xnnpack, onnx_recipe
+
+
+def verification_examples(eval_texts: list[str] | None, eval_labels: list[int] | None, eval_data, tokenizer,
+                          config: AlbertConfig, task: str, max_seq_len: int,
+                          input_names: Sequence[str]) -> tuple[list[Example], str]:
+    """What the artifacts are compared with eager on, and how the manifest names it: the eval data's sentences (with
+    labels), else the built-in sentences; tokenized by the model's tokenizer, else the bundled one."""
+    if eval_texts is not None:
+        source, texts, labels = f"eval data {Path(eval_data).name}", eval_texts, eval_labels
+    else:
+        source = f"built-in {VERIFY_SENTENCES.name}"
+        texts, labels = _read_text_lines(VERIFY_SENTENCES, "built-in", comments=True), None
+    if tokenizer is None:
+        # No spiece.model in the checkpoint: the bundled tokenizer still turns the real sentences into realistic id
+        # sequences (when its ids fit the model's vocabulary). Only verification uses it; nothing of it is shipped.
+        bundled = AlbertTokenizer.from_pretrained(BUNDLED_TOKENIZER)
+        if bundled.vocab_size <= config.vocab_size:
+            tokenizer = bundled
+            source += " (ids from the bundled tokenizer: the checkpoint ships no spiece.model)"
+        else:
+            source += " (random token ids: the checkpoint ships no spiece.model)"
+    return build_examples(texts, labels, tokenizer, config, task, max_seq_len, input_names), source
+
+
+def write_tokenizer_files(tokenizer: AlbertTokenizer, directory: Path) -> dict[str, Any]:
+    """spiece.model, tokenizer_config.json and (where it exists) the device vocabulary; the manifest's entry."""
+    tokenizer.save_pretrained(directory)
+    # A tokenizer with SentencePiece's compiled normaliser (e.g. original albert-base-v2) runs in Python but has no
+    # device vocabulary; the manifest says so and the Android bundler refuses it.
+    device_vocab = tokenizer.normalizer == "identity"
+    if device_vocab:
+        tokenizer.export_vocab(directory / "vocab.json")
+    return {"vocab": "vocab.json" if device_vocab else None, "spiece_model": "spiece.model",
+            "config": "tokenizer_config.json", "do_lower_case": tokenizer.do_lower_case,
+            "normalizer": tokenizer.normalizer}
+
+
+def quantization_entry(xnnpack_recipe, onnx_recipe, pte: bool, onnx: bool, calibration_lines: int) -> dict:
+    pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
+    return {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"], "embedding": pte_q["embedding"],
+            "pte": pte_q if pte else None, "onnx": onnx_q if onnx else None,
+            "calibration_lines": calibration_lines or None}
+
+
 # -- the export ------------------------------------------------------------------------------------------------------
 def export(
     model: str | os.PathLike | None = None,
@@ -513,38 +571,12 @@ def export(
                           f"{config.vocab_size}; they do not belong together")
     input_names = model_input_names(task)
 
-    xnnpack_recipe = onnx_recipe = None
-    if int8:
-        from quantize.onnx import OnnxInt8Recipe
-        from quantize.xnnpack import XnnpackInt8Recipe
-
-        linear = "static" if calibration_lines else "dynamic"
-        xnnpack_recipe = XnnpackInt8Recipe(linear=linear, embedding=embedding,
-                                            embedding_group_size=INT4_EMBEDDING_GROUP)
-        # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4.
-        # Per-tensor weights: on albert-base (random weights, 872 SST-2 dev sentences) per-channel agreed 99.89% vs
-        # 99.43% but ran 5-8% slower at seq 16 (docs/benchmarks.md, "ONNX Runtime"); both clear --min-agreement.
-        onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8",
-                                     per_channel=onnx_per_channel)
+    xnnpack_recipe, onnx_recipe = (recipes(bool(calibration_lines), embedding, onnx_per_channel) if int8
+                                   else (None, None))
     calibration_examples = (build_examples(calibration_lines, None, tokenizer, config, task, max_seq_len, input_names)
                             if calibration_lines else [])
-    if eval_texts is not None:
-        verify_source, verify_texts = f"eval data {Path(eval_data).name}", eval_texts
-    else:
-        verify_source = f"built-in {VERIFY_SENTENCES.name}"
-        verify_texts = _read_text_lines(VERIFY_SENTENCES, "built-in", comments=True)
-        eval_labels = None
-    verify_tokenizer = tokenizer
-    if tokenizer is None:
-        # No spiece.model in the checkpoint: the bundled tokenizer still turns the real sentences into realistic id
-        # sequences (when its ids fit the model's vocabulary). Only verification uses it; nothing of it is shipped.
-        bundled = AlbertTokenizer.from_pretrained(BUNDLED_TOKENIZER)
-        if bundled.vocab_size <= config.vocab_size:
-            verify_tokenizer = bundled
-            verify_source += " (ids from the bundled tokenizer: the checkpoint ships no spiece.model)"
-        else:
-            verify_source += " (random token ids: the checkpoint ships no spiece.model)"
-    examples = build_examples(verify_texts, eval_labels, verify_tokenizer, config, task, max_seq_len, input_names)
+    examples, verify_source = verification_examples(
+        eval_texts, eval_labels, eval_data, tokenizer, config, task, max_seq_len, input_names)
 
     # 3. Build everything in a temp dir beside the target; rename it into place only when all of it succeeded.
     pte_name = f"albert_{name}_xnnpack_{precision}.pte" if backend in ("pte", "all") else None
@@ -562,8 +594,9 @@ def export(
                 artifacts["pte"] = staging / pte_name
             onnx_graph = None
             if onnx_name:
-                onnx_graph = export_onnx(net, staging / onnx_name, input_names=input_names, max_seq_len=max_seq_len,
-                            recipe=onnx_recipe, calibration=calibration_examples, bar=bar)
+                onnx_graph = export_onnx(net, staging / onnx_name, input_names=input_names,
+                                         max_seq_len=max_seq_len, recipe=onnx_recipe,
+                                         calibration=calibration_examples, bar=bar)
                 os.symlink(onnx_name, staging / "model.onnx")
                 artifacts["onnx"] = staging / onnx_name
                 if ort_format:
@@ -571,17 +604,7 @@ def export(
                     ort_path, operators_path = write_ort_format(staging / onnx_name)
                     artifacts["ort"] = ort_path
             _step(bar, "tokenizer files")
-            tokenizer_entry = None
-            if tokenizer is not None:
-                tokenizer.save_pretrained(staging)
-                # A tokenizer with SentencePiece's compiled normaliser (e.g. original albert-base-v2) runs in Python
-                # but has no device vocabulary; the manifest says so and the Android bundler refuses it.
-                device_vocab = tokenizer.normalizer == "identity"
-                if device_vocab:
-                    tokenizer.export_vocab(staging / "vocab.json")
-                tokenizer_entry = {"vocab": "vocab.json" if device_vocab else None, "spiece_model": "spiece.model",
-                                   "config": "tokenizer_config.json", "do_lower_case": tokenizer.do_lower_case,
-                                   "normalizer": tokenizer.normalizer}
+            tokenizer_entry = write_tokenizer_files(tokenizer, staging) if tokenizer is not None else None
             verification = None
             if verify:
                 _step(bar, "verify")
@@ -590,13 +613,8 @@ def export(
                 _check_agreement(figures, min_agreement, artifacts, int8)
             _step(bar, "manifest")
             inputs, outputs = _io_spec(net, input_names, max_seq_len)
-            quantization = None
-            if int8:
-                pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
-                quantization = {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"],
-                                "embedding": pte_q["embedding"], "pte": pte_q if pte_name else None,
-                                "onnx": onnx_q if onnx_name else None,
-                                "calibration_lines": len(calibration_examples) or None}
+            quantization = (quantization_entry(xnnpack_recipe, onnx_recipe, bool(pte_name), bool(onnx_name),
+                                               len(calibration_examples)) if int8 else None)
             files = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
                      for p in sorted(staging.iterdir()) if p.is_file() and not p.is_symlink()}
             manifest = {
@@ -618,7 +636,7 @@ def export(
                 "quantization": quantization,
                 "artifacts": {"pte": pte_name, "onnx": onnx_name,
                               **({"ort": artifacts["ort"].name} if "ort" in artifacts else {})},
-                # The operators a reduced ONNX Runtime build must include to run the .ort (docs/android.md).
+                # The operators a reduced ONNX Runtime build must include to run the .ort (android_demo/README.md).
                 "ort_operators": operators_path.name if "ort" in artifacts else None,
                 "onnx_graph": onnx_graph,
                 "links": {link: target for link, target in (("model.pte", pte_name), ("model.onnx", onnx_name))
