@@ -20,8 +20,8 @@ Every forward takes `(input_ids, attention_mask=None, token_type_ids=None)` and 
 A second formulation of the same function, `set_formulation(model, "ort")`, is what the `.onnx` export traces: the
 spelling ONNX Runtime's transformer optimizer fuses (`LayerNormalization`, gelu_new with `pow`, Hugging Face's
 batch-major attention and extended mask), so every layer becomes one `Attention`, one `FastGelu` and two
-`SkipLayerNormalization` ops. Same parameters, same numbers (tests/test_model.py checks both forms against
-transformers); only the traced graph differs.
+`LayerNormalization` ops. Same parameters, same numbers (tests/test_model.py checks both forms against
+transformers); only the traced graph differs. It is for export (inference): it leaves out the dropouts.
 """
 
 from __future__ import annotations
@@ -173,8 +173,8 @@ class AlbertAttention(nn.Module, Formulated):
             scores = scores + attention_bias
         context = torch.matmul(torch.softmax(scores, dim=-1), v)  # (B, nh, T, hs)
         context = context.transpose(1, 2).reshape(b, t, nh * hs)  # (B, T, H)
-        # projected + residual, not residual + projected: ORT's attention fusion takes the SkipLayerNormalization's
-        # first Add-fed input as the attention branch, and in layer 0 the residual is an Add too (the E -> H
+        # projected + residual, not residual + projected: ORT's attention fusion takes the first Add-fed input of the
+        # Add before the norm as the attention branch, and in layer 0 the residual is an Add too (the E -> H
         # projection's bias); this order lets the first layer fuse like the others. Same sum.
         return self.LayerNorm(self.dense(context) + hidden_states)
 
