@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from albert_edge.files import AlbertEdgeError, open_text
+from albert_edge import tables
+from albert_edge.files import AlbertEdgeError
 
 IGNORE_INDEX = -100  # torch cross_entropy's default ignore_index: unmasked positions and absent SOP labels
 OBJECTIVES = ("sop", "nsp", "mlm")
@@ -51,11 +52,11 @@ def check_text_files(paths: Sequence[str | Path]) -> list[Path]:
     for path in map(Path, paths):
         if not path.is_file():
             raise DataError(f"text file not found: {path}")
-        try:
-            with open_text(path, newline=None) as f:
-                has_text = any(line.strip() for line in f)
-        except (OSError, UnicodeDecodeError, EOFError) as err:
-            raise DataError(f"{path}: cannot be read as UTF-8 text ({err})") from None
+        # The whole file, so a byte that is not UTF-8 stops the run here, with its line, and not hours into training
+        # (about 1.5 s per 100 MB of gzipped text).
+        has_text = False
+        for _, text in tables.iter_lines(path, "training text"):
+            has_text = has_text or bool(text.strip())
         if not has_text:
             raise DataError(f"{path} is empty: it needs documents of non-blank lines separated by blank lines")
         checked.append(path)
@@ -63,19 +64,19 @@ def check_text_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def read_documents(paths: Iterable[str | Path]) -> Iterator[list[str]]:
-    """Documents (lists of non-blank lines) from text files in order; a blank line ends a document."""
+    """Documents (lists of non-blank lines) from text files in order; a blank line ends a document. A byte that is
+    not UTF-8 is a DataFileError naming the file and line (albert_edge/tables.py)."""
     for path in paths:
-        with open_text(path, newline=None) as f:
-            lines: list[str] = []
-            for line in f:
-                line = line.strip()
-                if line:
-                    lines.append(line)
-                elif lines:
-                    yield lines
-                    lines = []
-            if lines:
+        lines: list[str] = []
+        for _, line in tables.iter_lines(path, "training text"):
+            line = line.strip()
+            if line:
+                lines.append(line)
+            elif lines:
                 yield lines
+                lines = []
+        if lines:
+            yield lines
 
 
 # -- instance creation -----------------------------------------------------------------------------------------------

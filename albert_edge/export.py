@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
+import io
 import json
 import math
 import os
@@ -113,8 +114,7 @@ def read_eval_data(path: str | os.PathLike, config: AlbertConfig, task: str) -> 
                                  what="eval data")
         if not labelled:
             return [row["sentence"] for row in rows], None
-        names = {str(name): int(i) for name, i in (config.label2id or {}).items()}
-        labels = [tables.label_id(row["label"], f"{path}:{row.line}", names, len(config.id2label)) for row in rows]
+        labels = [tables.label_id(row["label"], f"{path}:{row.line}", config.id2label) for row in rows]
     except tables.DataFileError as e:
         raise ExportError(str(e)) from None
     return [row["sentence"] for row in rows], labels
@@ -242,7 +242,6 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
     args = example_inputs(config, input_names, max_seq_len)
     _step(bar, "onnx: export")
     float_path = path.with_name(f".{path.stem}.float.onnx")
-    fused_path = path.with_name(f".{path.stem}.fused.onnx")
     try:
         set_formulation(model, "ort")
         with torch.no_grad(), quiet():
@@ -251,41 +250,36 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
                               dynamic_axes={name: {1: "seq"} for name in input_names})
             # Static QDQ has no Attention op: its graph keeps attention as MatMuls for the quantizer to cover.
             # Layer applications: each of the num_hidden_layers steps runs inner_group_num layers.
-            fused, stats = fuse_for_ort(float_path, config.num_attention_heads, config.hidden_size,
-                                        config.num_hidden_layers * config.inner_group_num,
-                                        attention=recipe is None or recipe.linear == "dynamic")
-        deduplicated = stats.pop("deduplicated_initializers", 0)
+            fused, stats, deduplicated = fuse_for_ort(
+                float_path, config.num_attention_heads, config.hidden_size,
+                config.num_hidden_layers * config.inner_group_num,
+                attention=recipe is None or recipe.linear == "dynamic")
         graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats,
                  "deduplicated_initializers": deduplicated}
         if recipe is None:
             strip_debug_metadata(fused)
             onnx.save(fused, str(path))
             return graph
-        onnx.save(fused, str(fused_path))
         _step(bar, "onnx: quantize")
         with quiet():
-            recipe.quantize(fused_path, path, [e.inputs for e in calibration] or None)
+            recipe.quantize(fused, path, [e.inputs for e in calibration] or None)
         return graph
     finally:
         set_formulation(model, "xnnpack")
-        for f in (float_path, fused_path):
-            f.unlink(missing_ok=True)
-            f.with_name(f.name + ".data").unlink(missing_ok=True)
+        float_path.unlink(missing_ok=True)
+        float_path.with_name(float_path.name + ".data").unlink(missing_ok=True)
 
 
 def write_ort_format(onnx_path: Path) -> tuple[Path, Path]:
     """ONNX Runtime's mobile format beside `onnx_path`: `NAME.ort` (the graph optimised once, at ORT_ENABLE_ALL for
     ARM, by onnxruntime's own `convert_onnx_models_to_ort`) and `NAME.required_operators.config`, the operator list
     a reduced ORT build needs (`build.sh --include_ops_by_config`). Returns both paths."""
-    import contextlib as _contextlib
-    import io
-
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
 
     work = onnx_path.with_name(f".{onnx_path.stem}.ort-work")
     work.mkdir()
     try:
-        with quiet(), _contextlib.redirect_stdout(io.StringIO()):  # the tool prints its progress
+        with quiet(), contextlib.redirect_stdout(io.StringIO()):  # the tool prints its progress
             convert_onnx_models_to_ort(onnx_path, output_dir=work,
                                        optimization_styles=[OptimizationStyle.Fixed], target_platform="arm")
         ort_file = onnx_path.with_suffix(".ort")

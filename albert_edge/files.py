@@ -1,4 +1,5 @@
-"""The plumbing every stage shares: atomic files and directories, hashing, text opening, and the error base class.
+"""The plumbing every stage shares: atomic files and directories, hashing, strict JSON, the error
+base class and the CLIs' one-line error handler. Reading user text and tables is `albert_edge/tables.py`.
 
 `OutputDirectory` is how every CLI writes a directory (`export --out`, `finetune --out`, `embed_init --out`,
 `bundle`): it never destroys what it did not write.
@@ -19,7 +20,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
-import gzip
 import hashlib
 import json
 import math
@@ -28,7 +28,6 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO
 
 
 class AlbertEdgeError(ValueError):
@@ -65,12 +64,17 @@ def cli_errors(interrupted: str = "interrupted"):
 
 
 # -- files ------------------------------------------------------------------------------------------------------------
+def _nearest_existing(path: Path) -> Path:
+    """`path` itself or its closest ancestor that exists (what a mkdir -p would write into)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> Path:
     """Write `path` through a temp file in the same directory and a rename: readers see the old or the new file."""
     path = Path(path)
-    existing = path.parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = _nearest_existing(path.parent)
     if not existing.is_dir():
         raise OutputError(f"{path}: {existing} is a file, not a directory; pass a path in a directory")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,15 +115,6 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def open_text(path: str | os.PathLike, newline: str | None = "\n") -> IO[str]:
-    """A UTF-8 text file, gzip-compressed when its name ends in .gz. `newline="\\n"` (default) keeps a "\\r" inside a
-    line as text, as tokenizers see it; `None` reads "\\r\\n" files as lines (training text)."""
-    path = Path(path)
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline=newline)
-    return open(path, encoding="utf-8", newline=newline)
 
 
 # -- directories ------------------------------------------------------------------------------------------------------
@@ -175,9 +170,7 @@ class OutputDirectory:
                 raise OutputError(f"{what} {out} is an existing file; pass another path, or --force to replace it")
             if any(out.iterdir()):
                 raise OutputError(f"{what} {out} exists and is not empty; pass --force to replace it")
-        existing = out.parent
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent
+        existing = _nearest_existing(out.parent)
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
             raise OutputError(f"{what} {out}: {existing} is not a writable directory; pass {what} somewhere writable")
 

@@ -106,11 +106,9 @@ class SequenceClassification(Task):
         # A file without a header is read as `text<TAB>label` only in the default two-column layout.
         positional = None if self.text_pair_column else (self.text_column, self.label_column)
         rows = read_table(path, columns, positional=positional, what="training/dev")
-        count = len(self.labels) if self.labels else None
-        names = {name: i for i, name in enumerate(self.labels)} if self.labels else None
         examples = []
         for row in rows:
-            label = label_id(row[self.label_column], f"{path}:{row.line}", names, count)
+            label = label_id(row[self.label_column], f"{path}:{row.line}", self.labels)
             pair = row[self.text_pair_column] if self.text_pair_column else None
             enc = tokenizer.encode(row[self.text_column], pair, max_length=max_seq_len)
             examples.append({"input_ids": enc.input_ids, "token_type_ids": enc.token_type_ids, "label": label})

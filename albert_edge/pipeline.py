@@ -312,9 +312,7 @@ def _accuracy(run_fn, tokenizer, data: str | Path, labels: dict, max_seq_len: in
     """Accuracy on a `sentence<TAB>label` table (header optional; labels as ids or as the model's label names)."""
     rows = tables.read_table(data, ["sentence|text", "label"], positional=("sentence", "label"), what="eval data")
     rows = rows[:limit]
-    names = {str(name): int(i) for i, name in labels.items()} if labels else None
-    targets = np.array([tables.label_id(r["label"], f"{data}:{r.line}", names, len(labels) if labels else None)
-                        for r in rows])
+    targets = np.array([tables.label_id(r["label"], f"{data}:{r.line}", labels) for r in rows])
     correct = 0
     for i in range(0, len(rows), batch_size):
         chunk = rows[i: i + batch_size]

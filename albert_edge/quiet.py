@@ -7,9 +7,11 @@ Known harmless, with the pinned torch 2.13 / torchao 0.18 / executorch 1.5.1:
   register_constant() ... deprecated` when torchao registers its enums.
 - torch.export warns `isinstance(treespec, LeafSpec) is deprecated` (FutureWarning) dozens of times per export.
 - ExecuTorch's runtime prints `[cpuinfo_utils.cpp:NN] ...` lines to stderr while it probes ARM-only sysfs files.
+- torch.onnx warns that the TorchScript-based exporter is legacy (DeprecationWarning): the `.onnx` path uses it on
+  purpose, because ONNX Runtime's fusions match its graphs.
 
 How it is scoped: log filters on the two loggers that emit the first two, matching only those messages; the
-FutureWarning filter only inside `quiet()` blocks (the SDK's own export calls); stderr lines only inside
+warning filters only inside `quiet()` blocks (the SDK's own export calls); stderr lines only inside
 `native_stderr_filtered()` blocks (the runtime's program loading), where every line that is not a cpuinfo probe is
 written back. `set_verbose(True)` (the CLIs' `--verbose`, or ALBERT_EDGE_VERBOSE=1) turns all of it off.
 """

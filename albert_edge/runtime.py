@@ -305,10 +305,11 @@ def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
 
 
 def _from_manifest(directory: Path, threads: int | None, backend: str | None, weight_cache: bool,
-                   limits: InputLimits | None, integrity: bool) -> Runner:
+                   limits: InputLimits | None, check_inputs: bool, integrity: bool) -> Runner:
     manifest = read_manifest(directory)
-    limits = limits or InputLimits.from_manifest(manifest)
-    if limits is None:
+    if check_inputs:
+        limits = limits or InputLimits.from_manifest(manifest)
+    if limits is None and check_inputs:
         raise RuntimeLoadError(f"{directory / MANIFEST}: no config.vocab_size, so inputs cannot be checked; "
                                "re-run the export")
     artifacts = manifest.get("artifacts") or {}
@@ -360,7 +361,7 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     if vocab_size is not None and vocab_size < 1:
         raise RuntimeLoadError(f"vocab_size must be >= 1, got {vocab_size}")
     if path.is_dir():
-        return _from_manifest(path, threads, backend, weight_cache, limits, check_integrity)
+        return _from_manifest(path, threads, backend, weight_cache, limits, check_inputs, check_integrity)
     if path.suffix not in (".pte", ".onnx", ".ort"):
         raise RuntimeLoadError(f"{path}: expected a .pte, .onnx or .ort file, or an export directory")
     manifest = _sibling_manifest(path)
@@ -373,6 +374,4 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
                                    "directory, or pass vocab_size= (check_inputs=False skips the checks)")
     if path.suffix == ".pte":
         return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits)
-    if path.suffix in (".onnx", ".ort"):  # ONNX Runtime reads its mobile format (.ort) like an .onnx
-        return OnnxRunner(path, threads, limits=limits)
-    raise RuntimeLoadError(f"{path}: expected a .pte, .onnx or .ort file, or an export directory")
+    return OnnxRunner(path, threads, limits=limits)  # .onnx, or .ort: ONNX Runtime reads its mobile format alike

@@ -149,19 +149,22 @@ def read_table(path: str | os.PathLike, required: Sequence[str], optional: Seque
     return rows
 
 
-def label_id(raw: str, where: str, names: Mapping[str, int] | None = None, count: int | None = None) -> int:
-    """A class id from a table cell: an integer in 0..count-1 (any non-negative integer when `count` is None), or
-    one of `names`. `where` ("FILE:LINE") starts the error."""
+def label_id(raw: str, where: str, labels: Mapping[int, str] | Sequence[str] | None = None) -> int:
+    """A class id from a table cell: an integer in 0..len(labels)-1 or one of the label names (`labels` as a
+    model's id2label or as names in id order); any non-negative integer when `labels` is None. `where`
+    ("FILE:LINE") starts the error."""
+    ids = dict(labels) if isinstance(labels, Mapping) else dict(enumerate(labels or ()))
+    names = {str(name): int(i) for i, name in ids.items()}
     text = raw.strip()
-    if names and text in names:
-        return int(names[text])
+    if text in names:
+        return names[text]
     try:
         value = int(text)
     except ValueError:
         value = None
-    if value is not None and value >= 0 and (count is None or value < count):
+    if value is not None and value >= 0 and (not ids or value < len(ids)):
         return value
-    allowed = f"an integer 0..{count - 1}" if count else "a non-negative integer class id"
+    allowed = f"an integer 0..{len(ids) - 1}" if ids else "a non-negative integer class id"
     if names:
         allowed += f" or one of {sorted(names)}"
     raise DataFileError(f"{where}: label {raw!r} is not {allowed}")

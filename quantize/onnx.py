@@ -22,12 +22,12 @@ Before quantizing, `fuse_for_ort` runs ONNX Runtime's transformer optimizer on t
 model's "ort" formulation (`albert_edge.model.set_formulation`): every layer becomes one `Attention` (Q, K, V, the
 scores, softmax and context in one kernel, which `quantize_dynamic` turns into `QAttention`) and one `FastGelu`, with
 `LayerNormalization` for every norm. Its `SkipLayerNormalization` fusion is turned off, by measurement: in
-onnxruntime 1.32 the CPU kernel is ~7x slower than the `Add` + `LayerNormalization` it replaces (682 vs 88 us for
-128 x 768, one thread), ~20% of an albert-base run. The optimizer's fused QKV weights are one concatenation per
-layer application, so `OnnxModel.remove_duplicated_initializer` then stores (and the quantizer quantizes) the shared
-layer once.
+onnxruntime 1.32 the CPU kernel is ~9x slower than the `Add` + `LayerNormalization` it replaces (833 vs 92 us for
+128 x 768, one thread: `python scripts/ort_probe.py layernorm`), and albert-base has 25 norms. The optimizer's
+fused QKV weights are one concatenation per layer application, so `OnnxModel.remove_duplicated_initializer` then
+stores (and the quantizer quantizes) the shared layer once.
 
-Result on the albert-base-v2 config (11.7 M parameters): 12.0 MB, every linear a `DynamicQuantizeMatMul` or
+Result on the albert-base-v2 config (11.7 M parameters): 12.14 MB, every linear a `DynamicQuantizeMatMul` or
 `QAttention` once ORT loads it (docs/benchmarks.md has the latency against ORT's own recipe on Hugging Face's graph).
 """
 
@@ -47,8 +47,6 @@ from onnx import helper, numpy_helper
 from albert_edge.files import AlbertEdgeError
 
 LINEAR_SCHEMES = ("dynamic", "static")
-# What one application of the shared layer fuses into; fuse_for_ort checks that every application did.
-LAYER_FUSIONS = ("Attention", "LayerNormalization")
 EMBEDDING_SCHEMES = ("int8", "fp32")
 
 
@@ -216,11 +214,10 @@ def strip_debug_metadata(model: onnx.ModelProto) -> None:
 
 
 def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_size: int, num_layers: int,
-                 attention: bool = True) -> tuple[onnx.ModelProto, dict[str, int]]:
+                 attention: bool = True) -> tuple[onnx.ModelProto, dict[str, int], int]:
     """ONNX Runtime's transformer optimizer (BERT fusions, `SkipLayerNormalization` off: see the module docstring),
-    then one copy of each repeated initializer. Returns the model and its fused-operator counts (plus
-    "deduplicated_initializers": how many copies were dropped). `attention=False`
-    leaves attention as MatMuls (the static QDQ quantizer has no `Attention`). Raises when a layer application did
+    then one copy of each repeated initializer. Returns the model, its fused-operator counts and how many
+    initializer copies were dropped. `attention=False` leaves attention as MatMuls (the static QDQ quantizer has no `Attention`). Raises when a layer application did
     not fuse: a silently half-fused graph is the regression this guards against."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
@@ -246,11 +243,10 @@ def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_siz
     before = len(optimized.model.graph.initializer)
     with contextlib.redirect_stdout(io.StringIO()):  # it prints "Removed N initializers ..."
         optimized.remove_duplicated_initializer({})
-    stats["deduplicated_initializers"] = before - len(optimized.model.graph.initializer)
     fused = optimized.model
     if not any(o.domain == "com.microsoft" for o in fused.opset_import):  # the contrib ops' domain
         fused.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return fused, stats
+    return fused, stats, before - len(fused.graph.initializer)
 
 
 def weight_bytes(model: onnx.ModelProto) -> int:

@@ -131,6 +131,9 @@ def test_a_file_outside_an_export_needs_its_vocabulary_size(exports, tmp_path):
     # A file inside an export directory takes the limits from its manifest, by name or through the model.* link.
     with runtime.load(exports["int8"] / "model.pte") as runner:
         assert runner.limits.vocab_size == VOCAB
+    # The opt-out means the same for an export directory.
+    with runtime.load(exports["fp32"], backend="onnx", check_inputs=False) as runner:
+        assert runner.limits is None
 
 
 def test_int4_embedding_needs_whole_groups(tmp_path):

@@ -86,10 +86,10 @@ def test_empty_missing_and_broken_files(tmp_path, data, message):
 
 
 def test_labels_are_ids_in_range_or_names():
-    assert label_id(" 1 ", "f:2", None, 2) == 1
-    assert label_id("positive", "f:2", {"negative": 0, "positive": 1}, 2) == 1
-    assert label_id("7", "f:2") == 7  # no count: any class id
+    assert label_id(" 1 ", "f:2", ["negative", "positive"]) == 1
+    assert label_id("positive", "f:2", {0: "negative", 1: "positive"}) == 1  # a model's id2label
+    assert label_id("7", "f:2") == 7  # no labels: any class id
     for raw, message in [("2", r"f:2: label '2' is not an integer 0..1"), ("-1", "not an integer 0..1"),
                          ("1.0", "not an integer"), ("pos", r"or one of \['negative', 'positive'\]")]:
         with pytest.raises(DataFileError, match=message):
-            label_id(raw, "f:2", {"negative": 0, "positive": 1}, 2)
+            label_id(raw, "f:2", ["negative", "positive"])

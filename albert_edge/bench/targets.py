@@ -155,11 +155,13 @@ class Artifact:
         out = []
         inputs = token_inputs(self.input_names, self.config.vocab_size)
         scheme = (self.manifest.get("quantization") or {}).get("scheme", "") if self.quantization == "int8" else ""
-        for backend, kind, minibench_backend, runtime in (("pte", "pte", "xnnpack", "executorch"),
-                                                          ("onnx", "onnx", "onnxruntime", "onnxruntime"),
-                                                          ("ort", "onnx", "onnxruntime-ort-format", "onnxruntime")):
+        # (artifact, worker kind, minibench backend, runtime, the --backends name that selects it)
+        for backend, kind, minibench_backend, runtime, selected_by in (
+                ("pte", "pte", "xnnpack", "executorch", "pte"),
+                ("onnx", "onnx", "onnxruntime", "onnxruntime", "onnx"),
+                ("ort", "onnx", "onnxruntime-ort-format", "onnxruntime", "onnx")):  # the .onnx's mobile form
             path = self.file(backend)
-            if (backend if backend != "ort" else "onnx") not in backends or path is None:
+            if selected_by not in backends or path is None:
                 continue
             recipe = f"albert_edge export{' ' + scheme if scheme else ''}"
             # A static-int8 export beside a dynamic one of the same model gets its own rows.
