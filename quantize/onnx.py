@@ -217,8 +217,9 @@ def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_siz
                  attention: bool = True) -> tuple[onnx.ModelProto, dict[str, int], int]:
     """ONNX Runtime's transformer optimizer (BERT fusions, `SkipLayerNormalization` off: see the module docstring),
     then one copy of each repeated initializer. Returns the model, its fused-operator counts and how many
-    initializer copies were dropped. `attention=False` leaves attention as MatMuls (the static QDQ quantizer has no `Attention`). Raises when a layer application did
-    not fuse: a silently half-fused graph is the regression this guards against."""
+    initializer copies were dropped. `attention=False` leaves attention as MatMuls (the static QDQ quantizer has no
+    `Attention`). Raises when a layer application did not fuse: a silently half-fused graph is the regression this
+    guards against."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
