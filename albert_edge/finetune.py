@@ -4,7 +4,8 @@
         --train sst2/train.tsv --dev sst2/dev.tsv --labels negative,positive --out runs/sst2
 
 The generic loop (AdamW, linear warmup/decay, length-bucketed batches, evaluation every epoch or every N steps,
-best-by-dev checkpoint written atomically in Hugging Face format with the tokenizer) lives here once. What differs
+best-by-dev checkpoint written atomically in Hugging Face format with the tokenizer, and a resumable training state
+`OUT.checkpoint.pt` every `--save-every-min` minutes and on SIGINT/SIGTERM) lives here once. What differs
 by task lives in a `Task` class in `TASKS`: its CLI options, how it reads and encodes files, its loss, and its
 metrics. Sequence classification is here; token classification (`albert_edge.ner`) and question answering
 (`albert_edge.qa`) live with the rest of their task code and register below.
@@ -15,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
+import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +38,10 @@ from albert_edge.tokenizer import AlbertTokenizer
 
 LOG = "train_log.jsonl"
 RESULTS = "eval_results.json"
+CHECKPOINT = "checkpoint.pt"
+# A resumed run must have been started with the same values of these, or it would not continue the same run.
+_RESUME_KEYS = ("task", "train", "dev", "model", "epochs", "lr", "batch_size", "max_seq_len", "warmup_ratio",
+                "weight_decay", "num_hidden_layers", "seed", "precision", "task_options")
 
 
 class FinetuneError(AlbertEdgeError):
@@ -202,6 +209,9 @@ def finetune(
     threads: int = 1,
     precision: str = "fp32",
     force: bool = False,
+    save_every_min: float = 10.0,
+    resume: bool = False,
+    stop_at_step: int | None = None,
     **task_options: Any,
 ) -> dict[str, Any]:
     """Fine-tune `model` (an HF-format directory; the task head starts fresh) and save the best-by-dev model to `out`.
@@ -210,9 +220,21 @@ def finetune(
     same weights). `eval_every` adds dev evaluations every that many steps on top of the one after each epoch.
     `precision="bf16"` trains under bf16 autocast (fp32 weights); dev evaluation always runs in fp32.
     An existing non-empty `out` is refused unless `force` (checked before any work, and again at each save).
-    Returns the best dev metrics (with `epoch` and `step`).
+    The training state (weights, optimizer, schedule, RNGs, place in the epoch, best so far) goes to
+    `OUT.checkpoint.pt` every `save_every_min` minutes and on SIGINT/SIGTERM (then the run returns, stopped);
+    `resume=True` continues it exactly, and the file is removed when the run ends. `stop_at_step` stops the same
+    way after that step (a time-sliced job).
+    Returns the best dev metrics (with `epoch` and `step`; `stopped: True` if a signal ended it early).
     """
-    OutputDirectory(out, force)  # fail before training, not at the first save
+    out = Path(out)
+    checkpoint_path = out.with_name(f"{out.name}.{CHECKPOINT}")
+    if save_every_min <= 0:
+        raise FinetuneError(f"--save-every-min must be positive, got {save_every_min}")
+    if resume:
+        if not checkpoint_path.is_file():
+            raise FinetuneError(f"--resume: no {checkpoint_path}; start without --resume")
+    else:
+        OutputDirectory(out, force)  # fail before training, not at the first save
     if task not in TASKS:
         raise FinetuneError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if threads < 1:
@@ -256,15 +278,43 @@ def finetune(
         optimizer, linear_schedule(max(1, round(warmup_ratio * total_steps)), total_steps))
     dev_batches = [collate(dev_examples[i:i + 128], tok.pad_id) for i in range(0, len(dev_examples), 128)]
 
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     log_path = out.with_name(f"{out.name}.{LOG}")
     rng = random.Random(seed)
     best: dict[str, Any] = {}
-    step = 0
-    started = time.monotonic()
+    step = epoch = skip = 0
+    previous_elapsed = 0.0
+    run_args = {"task": task, "train": str(train), "dev": str(dev), "model": str(model), "epochs": epochs, "lr": lr,
+                "batch_size": batch_size, "max_seq_len": max_seq_len, "warmup_ratio": warmup_ratio,
+                "weight_decay": weight_decay, "num_hidden_layers": config.num_hidden_layers, "seed": seed,
+                "precision": precision, "task_options": {k: task_options[k] for k in sorted(task_options)}}
+    epoch_rng = rng.getstate()
+    if resume:
+        state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        changed = [f"{k}={state['args'].get(k)!r}" for k in _RESUME_KEYS if state["args"].get(k) != run_args[k]]
+        if changed:
+            raise FinetuneError(f"--resume: {checkpoint_path} was written by a run with {', '.join(changed)}; "
+                                "pass the same values to resume")
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, epoch, skip, best = state["step"], state["epoch"], state["batch_in_epoch"], state["best"]
+        previous_elapsed = state["elapsed"]
+        epoch_rng = state["epoch_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        force = True  # --out holds this run's own best checkpoint
+        print(f"resuming from {checkpoint_path} at step {step} (epoch {epoch + 1}, batch {skip})")
+    started = time.monotonic() - previous_elapsed
     print(f"fine-tuning {task}: {len(train_examples)} train / {len(dev_examples)} dev examples, {total_steps} steps, "
           f"{config.num_hidden_layers} layer applications")
+
+    def save_checkpoint(batch_in_epoch: int) -> None:
+        tmp = checkpoint_path.with_name(f".{checkpoint_path.name}.tmp")
+        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch,
+                    "batch_in_epoch": batch_in_epoch, "epoch_rng": epoch_rng, "torch_rng": torch.get_rng_state(),
+                    "best": best, "elapsed": time.monotonic() - started, "args": run_args}, tmp)
+        os.replace(tmp, checkpoint_path)
 
     def evaluate(epoch: float) -> None:
         nonlocal best
@@ -286,30 +336,53 @@ def finetune(
                        "num_hidden_layers": config.num_hidden_layers}
             _save_atomic(net, tok, out, results, force=force or ours)
 
-    epoch = 0
-    while step < total_steps:
-        progress = tqdm(length_bucketed(train_examples, batch_size, rng), desc=f"epoch {epoch + 1}",
-                        dynamic_ncols=True)
-        for group in progress:
-            batch = collate(group, tok.pad_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                outputs = net(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-            outputs = outputs.float() if isinstance(outputs, torch.Tensor) else tuple(o.float() for o in outputs)
-            loss = spec.loss(outputs, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            progress.set_postfix(loss=f"{float(loss.detach()):.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            if eval_every and step % eval_every == 0 and step % steps_per_epoch:
-                evaluate(step / steps_per_epoch)
-            if step >= total_steps:
-                break
-        progress.close()
-        epoch += 1
-        evaluate(step / steps_per_epoch)
+    stop = {"signal": 0}
+
+    def on_signal(signum, _frame):
+        stop["signal"] = signum
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        last_save = time.monotonic()
+        while step < total_steps:
+            rng.setstate(epoch_rng)  # the epoch's batch order is drawn from this state, so a resume redraws it
+            groups = length_bucketed(train_examples, batch_size, rng)
+            progress = tqdm(total=len(groups), initial=skip, desc=f"epoch {epoch + 1}", dynamic_ncols=True)
+            for index in range(skip, len(groups)):
+                batch = collate(groups[index], tok.pad_id)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    outputs = net(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+                outputs = outputs.float() if isinstance(outputs, torch.Tensor) else tuple(o.float() for o in outputs)
+                loss = spec.loss(outputs, batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                step += 1
+                progress.update(1)
+                progress.set_postfix(loss=f"{float(loss.detach()):.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+                if eval_every and step % eval_every == 0 and step % steps_per_epoch:
+                    evaluate(step / steps_per_epoch)
+                if step >= total_steps:
+                    break
+                halt = stop["signal"] or step == stop_at_step
+                if halt or time.monotonic() - last_save >= save_every_min * 60:
+                    save_checkpoint(index + 1)
+                    last_save = time.monotonic()
+                    if halt:
+                        progress.close()
+                        print(f"stopped at step {step}; training state in {checkpoint_path}; "
+                              "continue with the same command and --resume")
+                        return {**best, "stopped": True}
+            progress.close()
+            epoch, skip = epoch + 1, 0
+            evaluate(step / steps_per_epoch)
+            epoch_rng = rng.getstate()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    checkpoint_path.unlink(missing_ok=True)  # the run is complete; its best model is in --out
     minutes = (time.monotonic() - started) / 60
     print(f"done in {minutes:.1f} min; best dev {spec.metric} {best[spec.metric]:.4f} at epoch {best['epoch']} "
           f"(step {best['step']}); model in {out}")
@@ -336,13 +409,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="bf16: mixed-precision autocast")
     p.add_argument("--force", action="store_true", help="replace an existing non-empty --out")
+    p.add_argument("--save-every-min", type=float, default=10.0, help="write OUT.checkpoint.pt this often")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT.checkpoint.pt")
     for cls in TASKS.values():
         cls.add_arguments(p)
     a = vars(p.parse_args(argv))
     task_cls = TASKS[a["task"]]
     generic = {"task", "train", "dev", "model", "tokenizer", "out", "epochs", "lr", "batch_size", "max_seq_len",
                "warmup_ratio", "weight_decay", "num_hidden_layers", "eval_every", "seed", "threads", "precision",
-               "force"}
+               "force", "save_every_min", "resume"}
     probe = argparse.ArgumentParser()
     task_cls.add_arguments(probe)
     task_options = {k: a[k] for k in vars(probe.parse_args([]))}

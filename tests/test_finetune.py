@@ -5,10 +5,11 @@ import random
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from albert_edge import hub
 from albert_edge.config import AlbertConfig
-from albert_edge.finetune import TASKS, f1_scores, finetune, length_bucketed, main
+from albert_edge.finetune import TASKS, FinetuneError, f1_scores, finetune, length_bucketed, main
 from albert_edge.model import AlbertForPreTraining
 from albert_edge.tokenizer import BUNDLED_ASSETS, AlbertTokenizer
 
@@ -203,3 +204,32 @@ def test_ner_finetune_keeps_its_metric_names(pretrained, tmp_path):
     results = json.loads((tmp_path / "ner" / "eval_results.json").read_text())
     assert isinstance(results["precision"], float) and results["precision"] == best["precision"]
     assert results["train_precision"] == "bf16" and results["task"] == "token-classification"
+
+
+def test_a_stopped_run_resumes_to_the_same_model(pretrained, sst2_slice, tmp_path):
+    train, dev = sst2_slice
+    common = dict(epochs=2, lr=1e-3, batch_size=16, max_seq_len=64, eval_every=5, labels="negative,positive")
+    whole = finetune("sequence-classification", train, dev, pretrained, tmp_path / "whole", **common)
+    assert not (tmp_path / "whole.checkpoint.pt").exists()  # removed once the run is complete
+
+    out = tmp_path / "sliced"
+    stopped = finetune("sequence-classification", train, dev, pretrained, out, stop_at_step=12, **common)
+    assert stopped["stopped"] and (tmp_path / "sliced.checkpoint.pt").is_file()
+    with pytest.raises(FinetuneError, match=r"written by a run with lr=0\.001; pass the same values"):
+        finetune("sequence-classification", train, dev, pretrained, out, resume=True, **{**common, "lr": 2e-3})
+    resumed = finetune("sequence-classification", train, dev, pretrained, out, resume=True, **common)
+    assert not (tmp_path / "sliced.checkpoint.pt").exists()
+
+    assert {k: resumed[k] for k in ("accuracy", "loss", "epoch", "step")} == {
+        k: whole[k] for k in ("accuracy", "loss", "epoch", "step")}
+    a, b = (load_file(str(d / "model.safetensors")) for d in (tmp_path / "whole", out))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    strip = lambda path: [{k: v for k, v in json.loads(line).items() if k != "elapsed_s"}  # noqa: E731
+                          for line in path.read_text().splitlines()]
+    assert strip(tmp_path / "sliced.train_log.jsonl") == strip(tmp_path / "whole.train_log.jsonl")
+
+
+def test_resume_without_a_checkpoint_is_one_line(pretrained, tmp_path):
+    with pytest.raises(SystemExit, match=r"error: --resume: no .*out\.checkpoint\.pt; start without --resume"):
+        _run(pretrained, tmp_path, tmp_path / "out", "--resume")
+    assert not (tmp_path / "out").exists()
