@@ -13,11 +13,12 @@ import os
 import shutil
 from pathlib import Path
 
+from albert_edge import tasks
 from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors, sha256_file
 from albert_edge.runtime import MANIFEST, RuntimeLoadError, read_manifest
 
 ASSETS = Path("app") / "src" / "main" / "assets"
-SUPPORTED_TASKS = ("sequence-classification",)
+SUPPORTED_TASKS = tasks.names(app=True)  # what the demo app runs
 APP_INPUTS = ["input_ids", "attention_mask"]
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from albert_edge import tables
+from albert_edge import tables, tasks
 from albert_edge.config import AlbertConfig
 from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file, strict_json
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
@@ -47,26 +47,17 @@ from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 
 FORMAT = "albert_edge.export/1"
-EXPORT_TASKS = ("sequence-classification", "token-classification", "question-answering", "masked-lm",
-                "feature-extraction")
+EXPORT_TASKS = tasks.names(exportable=True)
 BACKENDS = ("pte", "onnx", "all")
 EMBEDDINGS = ("int8", "int4", "fp32")
 INT4_EMBEDDING_GROUP = 32  # the int4 recipe's columns per scale (quantize.xnnpack.XnnpackInt8Recipe)
-BUNDLED_MODEL = Path(__file__).resolve().with_name("assets")
-# GLUE SST-2 dev (872 labelled sentences, byte-for-byte): the bundled model's own evaluation set, so exporting it with
-# no arguments verifies on real labelled data and records fp32 and int8 accuracy. It never trained the model.
-BUNDLED_EVAL = BUNDLED_MODEL / "sst2_dev.tsv"
-# The bundled model of each task (albert_edge/assets/), and the labelled sample it is verified on by default.
-BUNDLED_MODELS = {"sequence-classification": BUNDLED_MODEL, "token-classification": BUNDLED_MODEL / "ner",
-                  "question-answering": BUNDLED_MODEL / "qa"}
-BUNDLED_EVAL_DATA = {"sequence-classification": BUNDLED_EVAL,
-                     "token-classification": BUNDLED_MODEL / "ner" / "ner_sample.conll",
-                     "question-answering": BUNDLED_MODEL / "qa" / "squad_dev_sample.json"}
-BUNDLED_NAMES = {"sequence-classification": "edge", "token-classification": "edge-ner", "question-answering": "edge-qa"}
+# The bundled models (albert_edge/assets/; the registry names each task's directory, default name and the labelled
+# sample it verifies on when exported with no arguments, e.g. SST-2 dev for the sentiment model).
+BUNDLED_MODEL = tasks.ASSETS
+BUNDLED_EVAL = tasks.get("sequence-classification").bundled.eval_data(BUNDLED_MODEL)
 VERIFY_SENTENCES = Path(__file__).resolve().with_name("verify_sentences.txt")
 MANIFEST = "manifest.json"
 CALIBRATION_LIMIT = 256  # lines: activation ranges settle well before this on sentence-length text
-LABELLED_TASKS = ("sequence-classification", "token-classification")
 
 
 class ExportError(AlbertEdgeError):
@@ -107,7 +98,7 @@ def read_calibration(path: str | os.PathLike) -> list[str]:
 def read_eval_data(path: str | os.PathLike, config: AlbertConfig, task: str) -> tuple[list[str], list[int] | None]:
     """Sentences and (for sequence classification) label ids from a `sentence<TAB>label` table, header optional
     (`albert_edge/tables.py` has the rules); other tasks take the sentence column (or the whole line) only."""
-    labelled = task == "sequence-classification"
+    labelled = tasks.get(task).labelled_eval_data
     try:
         rows = tables.read_table(path, ["sentence|text", "label"] if labelled else ["sentence|text"],
                                  optional=() if labelled else ["label"], positional=("sentence", "label"),
@@ -155,7 +146,7 @@ def build_examples(texts: Sequence[str], labels: Sequence[int] | None, tokenizer
             length = min(max_seq_len, max(1, len(text.split()) + 2))
             examples.append(Example(_random_inputs(rng, length, config.vocab_size, input_names), label))
             continue
-        pair = texts[(i + 1) % len(texts)] if task == "question-answering" else None
+        pair = texts[(i + 1) % len(texts)] if tasks.get(task).text_pairs else None
         examples.append(Example(_encode(tokenizer, text, pair, max_seq_len, input_names), label))
     return examples
 
@@ -163,7 +154,7 @@ def build_examples(texts: Sequence[str], labels: Sequence[int] | None, tokenizer
 # -- export steps ----------------------------------------------------------------------------------------------------
 def model_input_names(task: str) -> list[str]:
     """The exported inputs, in forward order: token types only where pairs matter (question answering)."""
-    return ["input_ids", "attention_mask"] + (["token_type_ids"] if task == "question-answering" else [])
+    return list(tasks.get(task).inputs)
 
 
 def example_inputs(config: AlbertConfig, input_names: Sequence[str], max_seq_len: int) -> tuple[torch.Tensor, ...]:
@@ -315,9 +306,10 @@ def compute_error(reference: np.ndarray, actual: np.ndarray) -> float:
 
 def _top1(task: str, outputs: Sequence[np.ndarray]) -> np.ndarray | None:
     """The predictions agreement is counted over: one per sentence, token, or QA start/end."""
-    if task == "feature-extraction":
+    agreement = tasks.get(task).agreement
+    if agreement == "none":
         return None
-    if task == "question-answering":
+    if agreement == "all":
         return np.concatenate([o.reshape(-1, o.shape[-1]).argmax(-1) for o in outputs])
     return outputs[0].reshape(-1, outputs[0].shape[-1]).argmax(-1)
 
@@ -389,16 +381,10 @@ def _version(package: str) -> str | None:
 
 
 def _io_spec(model: AlbertPreTrainedModel, input_names: Sequence[str], max_seq_len: int) -> tuple[list, list]:
-    config = model.config
+    spec = tasks.get(model.task)
     inputs = [{"name": n, "dtype": "int64", "shape": [1, "seq"], "seq_range": [1, max_seq_len]} for n in input_names]
-    shapes = {
-        "sequence-classification": [[1, config.num_labels]],
-        "token-classification": [[1, "seq", config.num_labels]],
-        "question-answering": [[1, "seq"], [1, "seq"]],
-        "masked-lm": [[1, "seq", config.vocab_size]],
-        "feature-extraction": [[1, "seq", config.hidden_size]],
-    }[model.task]
-    outputs = [{"name": n, "dtype": "float32", "shape": s} for n, s in zip(model.output_names, shapes)]
+    outputs = [{"name": n, "dtype": "float32", "shape": s}
+               for n, s in zip(spec.outputs, spec.output_shapes(model.config))]
     return inputs, outputs
 
 
@@ -510,14 +496,16 @@ def export(
     source = model
     if model is None:
         bundled_task = task or "sequence-classification"
-        source = BUNDLED_MODELS.get(bundled_task)
+        bundled = tasks.get(bundled_task).bundled
+        source = bundled.directory(BUNDLED_MODEL) if bundled else None
         if source is None or not (source / "config.json").is_file():
-            shipped = [t for t, d in BUNDLED_MODELS.items() if (d / "config.json").is_file()]
+            shipped = [t for t in tasks.names(bundled=True)
+                       if (tasks.get(t).bundled.directory(BUNDLED_MODEL) / "config.json").is_file()]
             raise ExportError(f"no bundled {bundled_task} model in this install; pass --model PATH_OR_HUB_ID "
                               f"(bundled: {', '.join(shipped) or 'none'})")
-        if eval_data is None and verify and BUNDLED_EVAL_DATA[bundled_task].is_file():
-            eval_data = BUNDLED_EVAL_DATA[bundled_task]
-        name = name or BUNDLED_NAMES[bundled_task]
+        if eval_data is None and verify and bundled.eval_data(BUNDLED_MODEL).is_file():
+            eval_data = bundled.eval_data(BUNDLED_MODEL)
+        name = name or bundled.name
     try:
         config = load_config(resolve(source))
     except HubError as e:
@@ -544,7 +532,7 @@ def export(
     except OutputError as e:
         raise ExportError(str(e)) from None
     task_eval = None
-    if eval_data is not None and task in TASK_METRIC_TASKS:
+    if eval_data is not None and tasks.get(task).task_metric_in_export:
         # NER and QA data (CoNLL, SQuAD JSON with an optional @first:last article range) score the artifacts with
         # the task's own metric; the logit comparison keeps using the built-in sentences.
         data_path, articles = article_spec(eval_data)
@@ -624,7 +612,7 @@ def export(
                 "task": task,
                 "max_seq_len": max_seq_len,
                 "config": config.to_dict(),
-                "labels": ({str(k): v for k, v in config.id2label.items()} if task in LABELLED_TASKS else None),
+                "labels": ({str(k): v for k, v in config.id2label.items()} if tasks.get(task).labelled else None),
                 "inputs": inputs,
                 "outputs": outputs,
                 "quantization": quantization,
@@ -661,9 +649,6 @@ def export(
         bar.close()
     # What the file holds, exactly (a non-finite SNR is null there too).
     return ExportResult(out, json.loads(strict_json(manifest)), time.perf_counter() - started)
-
-
-TASK_METRIC_TASKS = ("token-classification", "question-answering")
 
 
 def task_metrics(export_dir: Path, source: str | os.PathLike, artifacts: dict[str, Path],

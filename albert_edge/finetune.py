@@ -6,9 +6,9 @@
 The generic loop (AdamW, linear warmup/decay, length-bucketed batches, evaluation every epoch or every N steps,
 best-by-dev checkpoint written atomically in Hugging Face format with the tokenizer, and a resumable training state
 `OUT.checkpoint.pt` every `--save-every-min` minutes and on SIGINT/SIGTERM) lives here once. What differs
-by task lives in a `Task` class in `TASKS`: its CLI options, how it reads and encodes files, its loss, and its
-metrics. Sequence classification is here; token classification (`albert_edge.ner`) and question answering
-(`albert_edge.qa`) live with the rest of their task code and register below.
+by task lives in a `Task` class that the task registry (`albert_edge/tasks/`, `TaskSpec.trainer`) names: its CLI
+options, how it reads and encodes files, its loss, and its metrics. Sequence classification is here; token
+classification (`albert_edge.ner`) and question answering (`albert_edge.qa`) live with the rest of their task code.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from albert_edge import hub
+from albert_edge import hub, tasks
 from albert_edge.data import collate
 from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors
 from albert_edge.pretrain import PRECISIONS, linear_schedule, load_tokenizer, make_optimizer
@@ -152,15 +152,9 @@ class SequenceClassification(Task):
         return result
 
 
-def _registered_tasks() -> dict[str, type]:
-    # Token classification and QA live with the rest of their task code and follow `Task`'s protocol.
-    from albert_edge.ner import TokenClassificationTask
-    from albert_edge.qa import QuestionAnsweringTask
-
-    return {cls.name: cls for cls in (SequenceClassification, TokenClassificationTask, QuestionAnsweringTask)}
-
-
-TASKS: dict[str, type] = _registered_tasks()
+# Task name -> its fine-tuning class, as the registry names them (token classification and QA follow `Task`'s protocol
+# from their own modules).
+TASKS: dict[str, type] = {name: tasks.get(name).trainer_class() for name in tasks.names(trainer=True)}
 
 
 def length_bucketed(examples: list[dict], batch_size: int, rng: random.Random, pool: int = 50) -> list[list[dict]]:
@@ -426,4 +420,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main, not this __main__ copy's: the registry's trainer classes are that module's.
+    from albert_edge.finetune import main as imported_main
+
+    imported_main()

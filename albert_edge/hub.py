@@ -17,23 +17,14 @@ import torch
 
 from albert_edge.config import CONFIG_NAME, AlbertConfig, ConfigError
 from albert_edge.files import AlbertEdgeError
-from albert_edge.model import TASKS, AlbertPreTrainedModel, model_for_task
+from albert_edge import tasks
+from albert_edge.model import AlbertPreTrainedModel, model_for_task
 
 SAFE_WEIGHTS_NAME = "model.safetensors"
 SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 WEIGHTS_NAME = "pytorch_model.bin"
 TOKENIZER_FILE = "spiece.model"
 
-# HF architecture name <-> albert_edge task.
-ARCHITECTURES = {
-    "AlbertForSequenceClassification": "sequence-classification",
-    "AlbertForTokenClassification": "token-classification",
-    "AlbertForQuestionAnswering": "question-answering",
-    "AlbertForMaskedLM": "masked-lm",
-    "AlbertForPreTraining": "pretraining",
-    "AlbertModel": "feature-extraction",
-}
-TASK_ARCHITECTURE = {task: arch for arch, task in ARCHITECTURES.items()}
 
 # Keys HF checkpoints may carry that no albert_edge model has: non-persistent buffers saved by old transformers
 # versions, and the decoder copies of tied weights.
@@ -79,8 +70,9 @@ def load_config(directory: Path) -> AlbertConfig:
 def task_of(config: AlbertConfig) -> str:
     """The task a checkpoint was saved for, from HF's `architectures`; the bare encoder when it names none."""
     for arch in config.extra.get("architectures") or []:
-        if arch in ARCHITECTURES:
-            return ARCHITECTURES[arch]
+        spec = tasks.by_architecture(arch)
+        if spec is not None:
+            return spec.name
     return "feature-extraction"
 
 
@@ -137,8 +129,8 @@ def from_pretrained(path_or_id: str | os.PathLike, task: str | None = None, *, n
     directory = resolve(path_or_id)
     config = config or load_config(directory)
     task = task or task_of(config)
-    if task not in TASKS:
-        raise HubError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if task not in tasks.names():
+        raise HubError(f"unknown task {task!r}; choose one of {', '.join(tasks.names())}")
     model = model_for_task(config, task)
     expected = model.state_dict()
     state = _normalise_keys(load_state_dict(directory), prefixed=any(k.startswith("albert.") for k in expected))
@@ -175,7 +167,7 @@ def save_pretrained(model: AlbertPreTrainedModel, directory: str | os.PathLike) 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = model.config
-    config.extra["architectures"] = [TASK_ARCHITECTURE[model.task]]
+    config.extra["architectures"] = [tasks.get(model.task).architecture]
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()
              if k not in ("predictions.decoder.weight", "predictions.decoder.bias")}
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".model.", suffix=".safetensors.tmp")

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from albert_edge import tasks
 from albert_edge.config import AlbertConfig
 
 
@@ -324,7 +325,7 @@ class AlbertForPreTraining(AlbertPreTrainedModel):
     """Masked LM + sentence-order prediction. Returns (prediction_logits (B, T, V), sop_logits (B, 2))."""
 
     task = "pretraining"
-    output_names = ("prediction_logits", "sop_logits")
+    output_names = tasks.get("pretraining").outputs
 
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
@@ -340,7 +341,7 @@ class AlbertForPreTraining(AlbertPreTrainedModel):
 
 class AlbertForMaskedLM(AlbertPreTrainedModel):
     task = "masked-lm"
-    output_names = ("logits",)
+    output_names = tasks.get("masked-lm").outputs
 
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
@@ -354,7 +355,7 @@ class AlbertForMaskedLM(AlbertPreTrainedModel):
 
 class AlbertForSequenceClassification(AlbertPreTrainedModel):
     task = "sequence-classification"
-    output_names = ("logits",)
+    output_names = tasks.get("sequence-classification").outputs
 
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
@@ -370,7 +371,7 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
 
 class AlbertForTokenClassification(AlbertPreTrainedModel):
     task = "token-classification"
-    output_names = ("logits",)
+    output_names = tasks.get("token-classification").outputs
 
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
@@ -386,7 +387,7 @@ class AlbertForTokenClassification(AlbertPreTrainedModel):
 
 class AlbertForQuestionAnswering(AlbertPreTrainedModel):
     task = "question-answering"
-    output_names = ("start_logits", "end_logits")
+    output_names = tasks.get("question-answering").outputs
 
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
@@ -404,7 +405,7 @@ class AlbertForFeatureExtraction(AlbertModel):
     `albert.` prefix), returning only the hidden states."""
 
     task = "feature-extraction"
-    output_names = ("last_hidden_state",)
+    output_names = tasks.get("feature-extraction").outputs
 
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
@@ -414,14 +415,10 @@ class AlbertForFeatureExtraction(AlbertModel):
         return super().forward(input_ids, attention_mask, token_type_ids)[0]  # (B, T, H)
 
 
-TASKS: dict[str, type[AlbertPreTrainedModel]] = {
-    cls.task: cls
-    for cls in (AlbertForSequenceClassification, AlbertForTokenClassification, AlbertForQuestionAnswering,
-                AlbertForMaskedLM, AlbertForPreTraining, AlbertForFeatureExtraction)
-}
+# Task name -> model class, as the registry (albert_edge/tasks/) names them.
+TASKS: dict[str, type[AlbertPreTrainedModel]] = {spec.name: globals()[spec.model.partition(":")[2]]
+                                                 for spec in tasks.specs()}
 
 
 def model_for_task(config: AlbertConfig, task: str) -> AlbertPreTrainedModel:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    return TASKS[task](config)
+    return tasks.get(task).model_class()(config)

@@ -315,6 +315,15 @@ def predict(run_fn: RunFn, tokenizer, text: str, id2label: dict[int, str], max_s
     return found
 
 
+def evaluate_file(run_fn: RunFn, tokenizer, data: str | Path, *, labels: dict[int, str], params: dict,
+                  max_seq_len: int, batch_size: int, limit: int | None, articles: str | None) -> dict:
+    """The registry's task metric (`pipeline.evaluate`): entity F1 / precision / recall on a CoNLL file."""
+    sentences, tags = read_conll(data)
+    scores = evaluate(run_fn, tokenizer, sentences[:limit], tags[:limit], labels, max_seq_len, batch_size,
+                      progress=True)
+    return {k: scores[k] for k in ("f1", "precision", "recall", "sentences")}
+
+
 def postprocess_params() -> dict:
     """What an app needs, besides the label map and the model's `max_seq_len`, to find entities as `predict` does."""
     return {"scheme": "IOB2", "word_split": "whitespace+conll_punctuation", "word_label": "first_piece",

@@ -27,14 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from albert_edge import ner, qa, runtime, tables
+from albert_edge import ner, qa, runtime, tables, tasks
 from albert_edge.config import AlbertConfig
 from albert_edge.files import AlbertEdgeError, cli_errors
 from albert_edge.quiet import set_verbose
 from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
 
 MANIFEST = "manifest.json"
-PIPELINE_TASKS = ("sequence-classification", "token-classification", "question-answering")
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -49,9 +48,10 @@ def postprocess_params(task: str, config: AlbertConfig | dict | None = None) -> 
     checkpoint recorded in its config.json (`postprocess`, e.g. the QA doc stride it was tuned with) override the
     defaults; `config` is the model's AlbertConfig or its config.json dict.
     """
-    defaults = {"sequence-classification": {"activation": "softmax"},
-                "token-classification": ner.postprocess_params(),
-                "question-answering": qa.postprocess_params()}.get(task, {})
+    try:
+        defaults = tasks.get(task).postprocess_defaults()
+    except tasks.UnknownTaskError:
+        defaults = {}
     if isinstance(config, AlbertConfig):
         config = config.extra
     recorded = (config or {}).get("postprocess") or {}
@@ -231,17 +231,13 @@ class QuestionAnsweringPipeline(Pipeline):
         return results[0] if single and single_context else results
 
 
-PIPELINES: dict[str, type[Pipeline]] = {cls.task: cls for cls in (TextClassificationPipeline,
-                                                                   TokenClassificationPipeline,
-                                                                   QuestionAnsweringPipeline)}
-
-
 def pipeline(directory: str | Path, artifact: str | None = None, threads: int | None = None) -> Pipeline:
-    """The pipeline for the task in `directory/manifest.json`."""
+    """The pipeline for the task in `directory/manifest.json` (the registry names its class)."""
     task = read_manifest(directory)["task"]
-    if task not in PIPELINES:
-        raise PipelineError(f"{directory}: no pipeline for task {task!r}; pipelines run {', '.join(PIPELINES)}")
-    return PIPELINES[task](directory, artifact=artifact, threads=threads)
+    if task not in tasks.names(pipeline=True):
+        raise PipelineError(f"{directory}: no pipeline for task {task!r}; pipelines run "
+                            f"{', '.join(tasks.names(pipeline=True))}")
+    return tasks.get(task).pipeline_class()(directory, artifact=artifact, threads=threads)
 
 
 # -- evaluation ------------------------------------------------------------------------------------------------------
@@ -287,29 +283,22 @@ def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, a
         positions = net.config.max_position_embeddings
         if max_seq_len is not None and max_seq_len > positions:
             raise PipelineError(f"--max-seq-len {max_seq_len} exceeds the model's {positions} positions")
-        max_seq_len = max_seq_len or tuned or min({"question-answering": qa.MAX_SEQ_LEN}.get(task, 128), positions)
+        max_seq_len = max_seq_len or tuned or min(tasks.get(task).default_max_seq_len, positions)
         params, source = postprocess_params(task, net.config), "eager"
     started = time.perf_counter()
-    if task == "token-classification":
-        sentences, tags = ner.read_conll(data)
-        sentences, tags = sentences[:limit], tags[:limit]
-        scores = ner.evaluate(run_fn, tokenizer, sentences, tags, labels, max_seq_len, batch_size, progress=True)
-        result = {k: scores[k] for k in ("f1", "precision", "recall", "sentences")}
-    elif task == "question-answering":
-        examples = qa.read_squad(data, qa.parse_articles(articles))[:limit]
-        result = qa.evaluate(run_fn, tokenizer, examples, max_seq_len, params["doc_stride"], params["max_query_length"],
-                             params["max_answer_length"], params["n_best_size"], batch_size, progress=True)
-    elif task == "sequence-classification":
-        result = _accuracy(run_fn, tokenizer, data, labels, max_seq_len, batch_size, limit)
-    else:
+    metric = tasks.get(task).metric_function()
+    if metric is None:
         raise PipelineError(f"no task metric for {task!r}")
+    result = metric(run_fn, tokenizer, data, labels=labels, params=params, max_seq_len=max_seq_len,
+                    batch_size=batch_size, limit=limit, articles=articles)
     return {"task": task, "artifact": source, "max_seq_len": max_seq_len, **result,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _accuracy(run_fn, tokenizer, data: str | Path, labels: dict, max_seq_len: int, batch_size: int,
-              limit: int | None) -> dict:
-    """Accuracy on a `sentence<TAB>label` table (header optional; labels as ids or as the model's label names)."""
+def accuracy(run_fn, tokenizer, data: str | Path, *, labels: dict, params: dict, max_seq_len: int, batch_size: int,
+             limit: int | None, articles: str | None = None) -> dict:
+    """The registry's sequence-classification metric: accuracy on a `sentence<TAB>label` table (header optional;
+    labels as ids or as the model's label names)."""
     rows = tables.read_table(data, ["sentence|text", "label"], positional=("sentence", "label"), what="eval data")
     rows = rows[:limit]
     targets = np.array([tables.label_id(r["label"], f"{data}:{r.line}", labels) for r in rows])

@@ -421,6 +421,14 @@ def predict(run_fn: RunFn, tokenizer, question: str, context: str, max_seq_len: 
                             max_answer_length, n_best_size, batch_size=1)[0]
 
 
+def evaluate_file(run_fn: RunFn, tokenizer, data: str | Path, *, labels: dict[int, str], params: dict,
+                  max_seq_len: int, batch_size: int, limit: int | None, articles: str | None) -> dict:
+    """The registry's task metric (`pipeline.evaluate`): SQuAD EM/F1 on a SQuAD v1.1 file's `articles`."""
+    examples = read_squad(data, parse_articles(articles))[:limit]
+    return evaluate(run_fn, tokenizer, examples, max_seq_len, params["doc_stride"], params["max_query_length"],
+                    params["max_answer_length"], params["n_best_size"], batch_size, progress=True)
+
+
 def postprocess_params() -> dict:
     """What an app needs, besides the model's `max_seq_len`, to build windows and decode answers as `predict` does.
 

@@ -80,9 +80,9 @@ def test_bundled_ner_exports_by_task_and_reports_its_f1(tmp_path):
 def test_bundled_ner_sample_is_what_its_script_writes(tmp_path):
     import runpy
 
-    from albert_edge.export import BUNDLED_EVAL_DATA
+    from albert_edge import tasks
 
-    shipped = BUNDLED_EVAL_DATA["token-classification"]
+    shipped = tasks.get("token-classification").bundled.eval_data()
     before = shipped.read_bytes()
     try:
         runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "make_ner_sample.py"), run_name="__main__")
