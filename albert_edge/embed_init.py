@@ -31,7 +31,7 @@ from albert_edge import hub
 from albert_edge.data import DataError, check_text_files, read_documents
 from albert_edge.files import OutputDirectory, cli_errors
 from albert_edge.model import AlbertForPreTraining
-from albert_edge.pretrain import load_config, load_tokenizer
+from albert_edge.training import load_config, load_tokenizer
 from albert_edge.tokenizer import AlbertTokenizer
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
-import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +30,14 @@ from tqdm import tqdm
 from albert_edge import hub, tasks
 from albert_edge.data import collate
 from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors
-from albert_edge.pretrain import PRECISIONS, linear_schedule, load_tokenizer, make_optimizer
+from albert_edge.training import (
+    PRECISIONS,
+    atomic_torch_save,
+    linear_schedule,
+    load_tokenizer,
+    make_optimizer,
+    stop_on_signals,
+)
 from albert_edge.tables import label_id, read_table
 from albert_edge.tokenizer import AlbertTokenizer
 
@@ -303,12 +308,11 @@ def finetune(
           f"{config.num_hidden_layers} layer applications")
 
     def save_checkpoint(batch_in_epoch: int) -> None:
-        tmp = checkpoint_path.with_name(f".{checkpoint_path.name}.tmp")
-        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch,
-                    "batch_in_epoch": batch_in_epoch, "epoch_rng": epoch_rng, "torch_rng": torch.get_rng_state(),
-                    "best": best, "elapsed": time.monotonic() - started, "args": run_args}, tmp)
-        os.replace(tmp, checkpoint_path)
+        atomic_torch_save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                           "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch,
+                           "batch_in_epoch": batch_in_epoch, "epoch_rng": epoch_rng,
+                           "torch_rng": torch.get_rng_state(), "best": best, "elapsed": time.monotonic() - started,
+                           "args": run_args}, checkpoint_path)
 
     def evaluate(epoch: float) -> None:
         nonlocal best
@@ -330,13 +334,7 @@ def finetune(
                        "num_hidden_layers": config.num_hidden_layers}
             _save_atomic(net, tok, out, results, force=force or ours)
 
-    stop = {"signal": 0}
-
-    def on_signal(signum, _frame):
-        stop["signal"] = signum
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signals() as stop:
         last_save = time.monotonic()
         while step < total_steps:
             rng.setstate(epoch_rng)  # the epoch's batch order is drawn from this state, so a resume redraws it
@@ -373,9 +371,6 @@ def finetune(
             epoch, skip = epoch + 1, 0
             evaluate(step / steps_per_epoch)
             epoch_rng = rng.getstate()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
     checkpoint_path.unlink(missing_ok=True)  # the run is complete; its best model is in --out
     minutes = (time.monotonic() - started) / 60
     print(f"done in {minutes:.1f} min; best dev {spec.metric} {best[spec.metric]:.4f} at epoch {best['epoch']} "

@@ -14,10 +14,10 @@ Hugging Face format with the tokenizer files, ready for `albert_edge.finetune` o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
-import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,37 +29,24 @@ from torch import nn
 from tqdm import tqdm
 
 from albert_edge import hub
-from albert_edge.config import AlbertConfig, ConfigError
+from albert_edge.config import ConfigError
 from albert_edge.data import IGNORE_INDEX, OBJECTIVES, DataError, PretrainingStream, batches, check_text_files
 from albert_edge.files import OutputDirectory, cli_errors
 from albert_edge.model import AlbertForPreTraining
-from albert_edge.tokenizer import AlbertTokenizer
+from albert_edge.training import (
+    PRECISIONS,
+    atomic_torch_save,
+    linear_schedule,
+    load_config,
+    load_tokenizer,
+    make_optimizer,
+    stop_on_signals,
+)
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
 # Changing any of these changes which example comes next, so a resumed run must keep them.
-PRECISIONS = ("fp32", "bf16")
 _RESUME_KEYS = ("train", "objective", "max_seq_len", "batch_size", "seed", "world_size")
-
-
-def load_tokenizer(path: str | Path) -> AlbertTokenizer:
-    path = Path(path)
-    if path.is_dir():
-        return AlbertTokenizer.from_pretrained(path)
-    return AlbertTokenizer(path)
-
-
-def load_config(name_or_path: str | Path, tokenizer: AlbertTokenizer) -> AlbertConfig:
-    """A preset name or a config.json; the vocabulary size always follows the tokenizer."""
-    path = Path(name_or_path)
-    if path.suffix == ".json" or path.is_dir() or path.exists():
-        config = AlbertConfig.from_json_file(path)
-    else:
-        config = AlbertConfig.from_preset(str(name_or_path))
-    config.vocab_size = tokenizer.vocab_size
-    config.id2label, config.label2id = {0: "LABEL_0", 1: "LABEL_1"}, None
-    config.__post_init__()
-    return config
 
 
 class PretrainingLoss(nn.Module):
@@ -95,24 +82,6 @@ class PretrainingLoss(nn.Module):
         }
 
 
-def linear_schedule(warmup: int, steps: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (steps - step) / max(1, steps - warmup))
-
-    return factor
-
-
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
-    # BERT/ALBERT exclude biases and LayerNorm weights from weight decay.
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 else decay).append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.98), eps=1e-6)
-
-
 def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
@@ -135,12 +104,6 @@ def evaluate(loss_module: PretrainingLoss, valid_batches: list[dict], device: to
     if loss_module.objective != "mlm":
         result["valid_sop_acc"] = sop_correct / max(1, sop_count)
     return result
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def _setup_distributed(threads: int) -> tuple[int, int, torch.device]:
@@ -273,18 +236,14 @@ def pretrain(
                                          shuffle_buffer=1)
         valid_batches = list(batches(_take(valid_stream, valid_examples), batch_size, tok.pad_id))
 
-    stop = {"signal": 0}
-
-    def on_signal(signum, _frame):
-        stop["signal"] = signum
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = contextlib.ExitStack()
+    stop = signals.enter_context(stop_on_signals())
 
     def save_checkpoint() -> None:
         rng = _gather(torch.get_rng_state(), world_size)
         if rank == 0:
             out.mkdir(parents=True, exist_ok=True)
-            _atomic_torch_save({
+            atomic_torch_save({
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "step": step, "rng": rng,
                 "data_position": positions, "elapsed": elapsed, "tokens_seen": tokens_seen, "args": run_args,
@@ -387,8 +346,7 @@ def pretrain(
             dist.barrier()
         return final
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        signals.close()
         if log_file is not None:
             log_file.close()
         if world_size > 1 and dist.is_initialized():

@@ -10,7 +10,7 @@ import torch
 from albert_edge import hub
 from albert_edge.embed_init import Cooccurrences, count_cooccurrences, init_checkpoint, main, ppmi_svd
 from albert_edge.model import AlbertForPreTraining
-from albert_edge.pretrain import load_config
+from albert_edge.training import load_config
 from albert_edge.tokenizer import BUNDLED_ASSETS, AlbertTokenizer
 
 TINY = {"vocab_size": 99, "embedding_size": 16, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
