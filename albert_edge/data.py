@@ -379,7 +379,7 @@ def collate(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torch.Tensor
     """Pad a list of examples to the longest one (dynamic padding) and stack them into int64 tensors.
 
     Sequence fields are padded with pad_id (input_ids), 0 (token_type_ids, attention_mask) or IGNORE_INDEX
-    (labels); scalar fields (sentence_label, label) are stacked.
+    (labels); integer fields (sentence_label, label, QA's start/end positions and feature ids) are stacked.
     """
     length = max(len(e["input_ids"]) for e in examples)
     batch = {
@@ -397,8 +397,8 @@ def collate(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torch.Tensor
             batch["token_type_ids"][row, :n] = torch.tensor(e["token_type_ids"])
         if "labels" in batch:
             batch["labels"][row, :n] = torch.tensor(e["labels"])
-    for key in ("sentence_label", "label"):
-        if key in examples[0]:
+    for key, value in examples[0].items():
+        if isinstance(value, int):
             batch[key] = torch.tensor([e[key] for e in examples], dtype=torch.long)
     return batch
 

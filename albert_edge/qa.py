@@ -439,7 +439,6 @@ def postprocess_params() -> dict:
 
 
 # -- fine-tuning -----------------------------------------------------------------------------------------------------
-_START, _END = 1, 2  # bits of a window's per-token training flags
 
 
 def article_spec(path: str | Path) -> tuple[Path, str | None]:
@@ -461,11 +460,11 @@ def split_articles(path: str | Path) -> tuple[Path, slice | None]:
 class QuestionAnsweringTask:
     """Extractive QA for `python -m albert_edge.finetune --task question-answering` (SQuAD v1.1 JSON).
 
-    Follows `albert_edge.finetune.Task`'s protocol without subclassing it: finetune imports this module. A file may
-    name an article range, `--train squad.json@0:30 --dev squad.json@30:`. Every window of every question is a
-    training example. The generic loop batches examples with `albert_edge.data.collate`, which pads per-token
-    `labels`, so a window's targets travel as per-token flags (bit 1: the answer starts here, bit 2: it ends here;
-    both on [CLS] when the window does not hold the answer). The dev metric is SQuAD F1 (EM alongside).
+    Follows `albert_edge.finetune.Task`'s protocol (the registry names it; subclassing would make this numpy module
+    import torch). A file may name an article range, `--train squad.json@0:30 --dev squad.json@30:`. Every window of
+    every question is a training example with its `start_position`/`end_position` (both [CLS] when the window does
+    not hold the answer) and a `feature_id` that says which read and window it is, so `evaluate` decodes the windows
+    it is given by id. The dev metric is SQuAD F1 (EM alongside).
     """
 
     name = "question-answering"
@@ -478,7 +477,8 @@ class QuestionAnsweringTask:
         self.max_answer_length = max_answer_length
         self.n_best_size = n_best_size
         self.max_seq_len = MAX_SEQ_LEN
-        self._read: list[tuple[list[SquadExample], list[ContextPieces], list[Window]]] = []
+        # Each read: its first feature id, questions, context pieces and windows (feature id = first + window index).
+        self._read: list[tuple[int, list[SquadExample], list[ContextPieces], list[Window]]] = []
 
     @classmethod
     def add_arguments(cls, parser) -> None:
@@ -496,14 +496,10 @@ class QuestionAnsweringTask:
             raise QaDataError(f"{path}: no questions (check the article range)")
         pieces, windows = encode_examples(tokenizer, examples, max_seq_len, self.doc_stride, self.max_query_length,
                                           targets=True)
-        self._read.append((examples, pieces, windows))
-        features = []
-        for w in windows:
-            flags = [0] * len(w.input_ids)
-            flags[w.start_position] |= _START
-            flags[w.end_position] |= _END
-            features.append({"input_ids": w.input_ids, "token_type_ids": w.token_type_ids, "labels": flags})
-        return features
+        first = sum(len(read[3]) for read in self._read)
+        self._read.append((first, examples, pieces, windows))
+        return [{"input_ids": w.input_ids, "token_type_ids": w.token_type_ids, "start_position": w.start_position,
+                 "end_position": w.end_position, "feature_id": first + i} for i, w in enumerate(windows)]
 
     def configure(self, config) -> None:
         """Record the window and decoding parameters in config.json (`postprocess`), so an export and its pipeline
@@ -514,17 +510,12 @@ class QuestionAnsweringTask:
                                        "max_query_length": self.max_query_length,
                                        "max_answer_length": self.max_answer_length, "n_best_size": self.n_best_size}
 
-    @staticmethod
-    def targets(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        flags = labels.clamp(min=0)  # padding is -100
-        return (flags & _START).argmax(-1), (flags & _END).argmax(-1)
-
     def loss(self, outputs, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         start_logits, end_logits = outputs
         import torch.nn.functional as F
 
-        start, end = self.targets(batch["labels"])
-        return (F.cross_entropy(start_logits, start) + F.cross_entropy(end_logits, end)) / 2
+        return (F.cross_entropy(start_logits, batch["start_position"])
+                + F.cross_entropy(end_logits, batch["end_position"])) / 2
 
     def evaluate(self, model, batches) -> dict[str, float]:
         import torch
@@ -533,19 +524,18 @@ class QuestionAnsweringTask:
             return self._evaluate(model, batches)
 
     def _evaluate(self, model, batches) -> dict[str, float]:
-        starts, ends, rows = [], [], []
+        by_id = {}
         for batch in batches:
             start_logits, end_logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-            starts.extend(start_logits.numpy())
-            ends.extend(end_logits.numpy())
-            rows.extend(batch["input_ids"])
-        # The loop hands over batches, not files: find the read they came from (its windows, in order).
-        for examples, pieces, windows in self._read:
-            if len(windows) == len(rows) and all(
-                    rows[i][: len(windows[i].input_ids)].tolist() == windows[i].input_ids for i in (0, -1)):
-                break
-        else:
-            raise ValueError("evaluate() got batches that match no file read by this task")
+            by_id.update(zip(batch["feature_id"].tolist(), zip(start_logits.numpy(), end_logits.numpy())))
+        # The read these features came from, by id; every one of its windows must be there.
+        first, examples, pieces, windows = next(
+            (read for read in self._read if read[0] <= min(by_id) < read[0] + len(read[3])), (None,) * 4)
+        if first is None or sorted(by_id) != list(range(first, first + len(windows))):
+            raise ValueError(f"evaluate() got {len(by_id)} features that are not all the windows of one file read "
+                             "by this task")
+        starts = [by_id[first + i][0] for i in range(len(windows))]
+        ends = [by_id[first + i][1] for i in range(len(windows))]
         answers = decode_answers(examples, pieces, windows, starts, ends, self.max_answer_length, self.n_best_size)
         scores = squad_scores({e.id: a["answer"] for e, a in zip(examples, answers)}, examples)
         return {"f1": scores["f1"], "exact_match": scores["exact_match"]}

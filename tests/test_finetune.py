@@ -233,3 +233,17 @@ def test_resume_without_a_checkpoint_is_one_line(pretrained, tmp_path):
     with pytest.raises(SystemExit, match=r"error: --resume: no .*out\.checkpoint\.pt; start without --resume"):
         _run(pretrained, tmp_path, tmp_path / "out", "--resume")
     assert not (tmp_path / "out").exists()
+
+
+def test_qa_finetune_end_to_end(pretrained, data_dir, tmp_path):
+    """The generic loop with QA's start/end targets and id-matched dev windows, on two real SQuAD articles: the kept
+    checkpoint is the best dev F1 and records its window geometry."""
+    squad = data_dir / "squad" / "squad-v1.1-dev-38.json"
+    best = finetune("question-answering", f"{squad}@0:1", f"{squad}@1:2", pretrained, tmp_path / "qa", epochs=2,
+                    lr=2e-3, batch_size=16, max_seq_len=64, doc_stride=32)
+    config = json.loads((tmp_path / "qa" / "config.json").read_text())
+    assert config["architectures"] == ["AlbertForQuestionAnswering"]
+    assert config["postprocess"]["max_seq_len"] == 64 and config["postprocess"]["doc_stride"] == 32
+    assert 0 <= best["exact_match"] <= best["f1"] <= 100
+    log = [json.loads(line) for line in (tmp_path / "qa.train_log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1.0, 2.0] and best["f1"] == max(r["dev_f1"] for r in log)

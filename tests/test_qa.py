@@ -227,10 +227,11 @@ def test_finetune_task_reads_an_article_range_and_records_its_geometry(tok, tmp_
     path.write_text(json.dumps({"data": articles}))
     task = qa.QuestionAnsweringTask(doc_stride=4)
     features = task.read(Path(f"{path}@1:"), tok, 24)
-    assert len(task._read[0][0]) == 2 and [e.id for e in task._read[0][0]] == ["b", "c"]
-    # Targets travel as per-token flags; decoded back they point at "normandy" or, outside it, at [CLS].
+    assert [e.id for e in task._read[0][1]] == ["b", "c"]
+    # Each window's targets point at "normandy" or, outside it, at [CLS]; its id names the window.
     batch = collate(features, tok.pad_id)
-    start, end = task.targets(batch["labels"])
+    start, end = batch["start_position"], batch["end_position"]
+    assert batch["feature_id"].tolist() == list(range(len(features)))
     for row, (s, e) in enumerate(zip(start.tolist(), end.tolist())):
         assert (s, e) == (0, 0) or tok.decode(batch["input_ids"][row, s:e + 1].tolist()) in ("normandy", "normandy,")
     assert start.any()
@@ -243,3 +244,11 @@ def test_finetune_task_reads_an_article_range_and_records_its_geometry(tok, tmp_
         assert float(task.loss(model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]), batch)) > 0
     scores = task.evaluate(model, [batch])
     assert set(scores) == {"f1", "exact_match"} and 0 <= scores["f1"] <= 100
+    # Batches in any order decode the same; a second read's features are told apart by id, a partial set refused.
+    halves = [collate(features[i::2], tok.pad_id) for i in (1, 0)]
+    assert task.evaluate(model, halves) == scores
+    second = task.read(Path(f"{path}@0:1"), tok, 24)
+    assert second[0]["feature_id"] == len(features)
+    assert task.evaluate(model, [collate(second, tok.pad_id)])["f1"] >= 0
+    with pytest.raises(ValueError, match="not all the windows of one file"):
+        task.evaluate(model, [halves[0]])
