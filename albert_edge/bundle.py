@@ -15,6 +15,7 @@ from pathlib import Path
 
 from albert_edge import tasks
 from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors, sha256_file
+from albert_edge.manifest import Manifest
 from albert_edge.runtime import MANIFEST, RuntimeLoadError, read_manifest
 
 ASSETS = Path("app") / "src" / "main" / "assets"
@@ -26,26 +27,26 @@ class BundleError(AlbertEdgeError):
     """An export the app cannot run, or a folder that is not the Android demo."""
 
 
-def check_export(export_dir: Path) -> tuple[dict, list[Path]]:
+def check_export(export_dir: Path) -> tuple[Manifest, list[Path]]:
     """The manifest and the files to bundle, or a BundleError saying why the app cannot run this export."""
     manifest_path = export_dir / MANIFEST
     try:
         manifest = read_manifest(export_dir)
     except RuntimeLoadError as e:
         raise BundleError(str(e)) from None
-    task = manifest.get("task")
+    task = manifest.task
     if task not in SUPPORTED_TASKS:
         raise BundleError(f"{export_dir}: task {task!r} is not supported by the demo app (it runs "
                           f"{', '.join(SUPPORTED_TASKS)}); export a sequence-classification model")
-    if not manifest.get("labels"):
+    if not manifest.labels:
         raise BundleError(f"{manifest_path}: no labels; the app shows a label name per class")
-    inputs = [i.get("name") for i in manifest.get("inputs", [])]
+    inputs = [i["name"] for i in manifest.inputs]
     if inputs != APP_INPUTS:
         raise BundleError(f"{manifest_path}: the model takes {inputs}, the app passes {APP_INPUTS}")
-    pte_name = (manifest.get("artifacts") or {}).get("pte")
+    pte_name = manifest.artifact("pte")
     if not pte_name:
         raise BundleError(f"{export_dir}: the export has no .pte; re-run the export with --backend pte or all")
-    vocab_name = (manifest.get("tokenizer") or {}).get("vocab")
+    vocab_name = (manifest.tokenizer or {}).get("vocab")
     if not vocab_name:
         raise BundleError(f"{manifest_path}: no tokenizer vocabulary; export a model that ships its spiece.model")
     files = []
@@ -53,7 +54,7 @@ def check_export(export_dir: Path) -> tuple[dict, list[Path]]:
         path = export_dir / name
         if not path.is_file():
             raise BundleError(f"{path}: missing; the export directory is incomplete, re-run the export")
-        expected = (manifest.get("files") or {}).get(name, {}).get("sha256")
+        expected = manifest.files.get(name, {}).get("sha256")
         if expected and sha256_file(path) != expected:
             raise BundleError(f"{path}: sha256 differs from manifest.json; the file changed after export, re-run it")
         files.append(path)

@@ -37,7 +37,8 @@ from tqdm import tqdm
 
 from albert_edge import tables, tasks
 from albert_edge.config import AlbertConfig
-from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file, strict_json
+from albert_edge.manifest import Manifest
+from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file
 from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
@@ -46,7 +47,6 @@ from albert_edge.quiet import quiet, set_verbose
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 
-FORMAT = "albert_edge.export/1"
 EXPORT_TASKS = tasks.names(exportable=True)
 BACKENDS = ("pte", "onnx", "all")
 EMBEDDINGS = ("int8", "int4", "fp32")
@@ -56,7 +56,6 @@ INT4_EMBEDDING_GROUP = 32  # the int4 recipe's columns per scale (quantize.xnnpa
 BUNDLED_MODEL = tasks.ASSETS
 BUNDLED_EVAL = tasks.get("sequence-classification").bundled.eval_data(BUNDLED_MODEL)
 VERIFY_SENTENCES = Path(__file__).resolve().with_name("verify_sentences.txt")
-MANIFEST = "manifest.json"
 CALIBRATION_LIMIT = 256  # lines: activation ranges settle well before this on sentence-length text
 
 
@@ -599,59 +598,57 @@ def export(
                                                len(calibration_examples)) if int8 else None)
             files = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
                      for p in sorted(staging.iterdir()) if p.is_file() and not p.is_symlink()}
-            manifest = {
-                "format": FORMAT,
+            manifest = Manifest(
                 # What a plain runtime must load besides the file (error 0x14 from executorch.runtime otherwise).
-                "runtime_requirements": {
+                runtime_requirements={
                     "pte": (["import executorch.kernels.quantized (the int8 embedding kernel, "
                              "quantized_decomposed::embedding_byte)"] if int8 and embedding != "fp32" else [])
                     if pte_name else None,
                     "onnx": ["onnxruntime with the com.microsoft contrib ops (every standard build; a reduced build "
                              "needs the ops in ort_operators)"] if onnx_name else None},
-                "name": name,
-                "task": task,
-                "max_seq_len": max_seq_len,
-                "config": config.to_dict(),
-                "labels": ({str(k): v for k, v in config.id2label.items()} if tasks.get(task).labelled else None),
-                "inputs": inputs,
-                "outputs": outputs,
-                "quantization": quantization,
-                "artifacts": {"pte": pte_name, "onnx": onnx_name,
-                              **({"ort": artifacts["ort"].name} if "ort" in artifacts else {})},
+                name=name,
+                task=task,
+                max_seq_len=max_seq_len,
+                config=config.to_dict(),
+                labels=({str(k): v for k, v in config.id2label.items()} if tasks.get(task).labelled else None),
+                inputs=inputs,
+                outputs=outputs,
+                quantization=quantization,
+                artifacts={"pte": pte_name, "onnx": onnx_name,
+                           **({"ort": artifacts["ort"].name} if "ort" in artifacts else {})},
                 # The operators a reduced ONNX Runtime build must include to run the .ort (android_demo/README.md).
-                "ort_operators": operators_path.name if "ort" in artifacts else None,
-                "onnx_graph": onnx_graph,
-                "links": {link: target for link, target in (("model.pte", pte_name), ("model.onnx", onnx_name))
-                          if target},
-                "files": files,
-                "tokenizer": tokenizer_entry,
+                ort_operators=operators_path.name if "ort" in artifacts else None,
+                onnx_graph=onnx_graph,
+                links={link: target for link, target in (("model.pte", pte_name), ("model.onnx", onnx_name))
+                       if target},
+                files=files,
+                tokenizer=tokenizer_entry,
                 # What an app needs to turn outputs into answers (softmax; NER label decoding; QA stride, n-best, max
                 # answer length), with the values a fine-tuned checkpoint recorded taking precedence.
-                "postprocess": postprocess_params(task, config),
-                "delegation": delegation,
-                "parameters": sum(p.numel() for p in net.parameters()),
-                "source_model": str(model) if model is not None else (
+                postprocess=postprocess_params(task, config),
+                delegation=delegation,
+                parameters=sum(p.numel() for p in net.parameters()),
+                source_model=str(model) if model is not None else (
                     "bundled" if source == BUNDLED_MODEL else f"bundled:{Path(source).name}"),
-                "versions": {pkg: _version(pkg) for pkg in ("torch", "executorch", "torchao", "onnx", "onnxruntime",
-                                                            "albert_edge")},
-                "verification": verification,
-            }
-            # No temp+rename here: the whole staging directory is the unit that appears atomically.
-            (staging / MANIFEST).write_text(strict_json(manifest), encoding="utf-8")
-            if verify and task_eval is not None:
-                verification["task_metrics"] = task_metrics(staging, source, artifacts, task_eval, threads,
-                                                            max_seq_len)
-                (staging / MANIFEST).write_text(strict_json(manifest), encoding="utf-8")
+                versions={pkg: _version(pkg) for pkg in ("torch", "executorch", "torchao", "onnx", "onnxruntime",
+                                                         "albert_edge")},
+                verification=verification,
+            )
+            if verify and task_eval is not None:  # through the pipelines, on the manifest in memory
+                verification["task_metrics"] = task_metrics(staging, manifest, source, artifacts, task_eval,
+                                                            threads, max_seq_len)
+            manifest.write(staging)  # once; the whole staging directory is what appears atomically
+
         _step(bar, "done")
     except OutputError as e:  # --out changed during the export, or another export holds it
         raise ExportError(str(e)) from None
     finally:
         bar.close()
     # What the file holds, exactly (a non-finite SNR is null there too).
-    return ExportResult(out, json.loads(strict_json(manifest)), time.perf_counter() - started)
+    return ExportResult(out, json.loads(manifest.to_json()), time.perf_counter() - started)
 
 
-def task_metrics(export_dir: Path, source: str | os.PathLike, artifacts: dict[str, Path],
+def task_metrics(export_dir: Path, manifest: Manifest, source: str | os.PathLike, artifacts: dict[str, Path],
                  task_eval: tuple[str, str | None], threads: int | None, max_seq_len: int) -> dict[str, Any]:
     """Entity F1 (NER) or SQuAD EM/F1 (QA) of the fp32 eager model and of each exported artifact, on real task data,
     through the same pipeline code an app mirrors, all at the export's `max_seq_len`."""
@@ -662,7 +659,7 @@ def task_metrics(export_dir: Path, source: str | os.PathLike, artifacts: dict[st
     try:
         for artifact, model_dir in [("eager", source)] + [(backend, export_dir) for backend in artifacts]:
             scores = evaluate(model_dir, data, artifact=artifact, articles=articles, max_seq_len=max_seq_len,
-                              threads=threads or 1)
+                              threads=threads or 1, manifest=None if artifact == "eager" else manifest)
             results[artifact] = {k: v for k, v in scores.items() if k not in ("task", "artifact")}
     except (ValueError, OSError) as e:  # the task readers' data errors are ValueErrors naming file and line
         raise ExportError(f"--eval-data {data}: {e}") from None

@@ -29,11 +29,12 @@ import numpy as np
 
 from albert_edge import ner, qa, runtime, tables, tasks
 from albert_edge.config import AlbertConfig
+from albert_edge.manifest import FILE as MANIFEST
+from albert_edge.manifest import Manifest
 from albert_edge.files import AlbertEdgeError, cli_errors
 from albert_edge.quiet import set_verbose
 from albert_edge.tokenizer import MODEL_FILE, AlbertTokenizer
 
-MANIFEST = "manifest.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -114,14 +115,11 @@ def run_fn_for(model_or_runner) -> Callable[..., Any]:
 
 
 # -- pipelines -------------------------------------------------------------------------------------------------------
-def read_manifest(directory: str | Path) -> dict:
+def read_manifest(directory: str | Path) -> Manifest:
     try:
-        manifest = runtime.read_manifest(directory)
+        return runtime.read_manifest(directory)
     except runtime.RuntimeLoadError as e:
         raise PipelineError(str(e)) from None
-    if "task" not in manifest:
-        raise PipelineError(f"{Path(directory) / MANIFEST}: no 'task'; re-run the export")
-    return manifest
 
 
 class Pipeline:
@@ -129,13 +127,14 @@ class Pipeline:
 
     task: str = ""
 
-    def __init__(self, directory: str | Path, artifact: str | None = None, threads: int | None = None):
+    def __init__(self, directory: str | Path, artifact: str | None = None, threads: int | None = None,
+                 manifest: Manifest | None = None):
         self.directory = Path(directory)
-        self.manifest = read_manifest(self.directory)
-        if self.manifest["task"] != self.task:
-            raise PipelineError(f"{self.directory} holds a {self.manifest['task']} model, not {self.task}; "
+        self.manifest = manifest or read_manifest(self.directory)
+        if self.manifest.task != self.task:
+            raise PipelineError(f"{self.directory} holds a {self.manifest.task} model, not {self.task}; "
                                 f"use pipeline() to pick the right class")
-        artifacts = {k: v for k, v in (self.manifest.get("artifacts") or {}).items() if v}
+        artifacts = {k: v for k, v in self.manifest.artifacts.items() if v}
         if not artifacts:
             raise PipelineError(f"{self.directory}: the manifest lists no artifacts; re-run the export")
         artifact = artifact or ("pte" if "pte" in artifacts else next(iter(artifacts)))
@@ -146,16 +145,15 @@ class Pipeline:
             raise PipelineError(f"{path}: missing; the export directory is incomplete, re-run the export")
         self.artifact = artifact
         self.tokenizer = self._tokenizer()
-        self.max_seq_len = int(self.manifest.get("max_seq_len") or 512)
-        self.labels = {int(k): v for k, v in (self.manifest.get("labels") or {}).items()}
-        self.params = {**postprocess_params(self.task, self.manifest.get("config")),
-                       **(self.manifest.get("postprocess") or {})}
+        self.max_seq_len = self.manifest.max_seq_len
+        self.labels = self.manifest.id2label
+        self.params = {**postprocess_params(self.task, self.manifest.config), **self.manifest.postprocess}
         # Through the directory, so the runner takes its input names from the manifest.
-        self.runner = runtime.load(self.directory, threads=threads, backend=artifact)
+        self.runner = runtime.load(self.directory, threads=threads, backend=artifact, manifest=self.manifest)
         self.run_fn = runner_run_fn(self.runner)
 
     def _tokenizer(self) -> AlbertTokenizer:
-        name = (self.manifest.get("tokenizer") or {}).get("spiece_model") or MODEL_FILE
+        name = (self.manifest.tokenizer or {}).get("spiece_model") or MODEL_FILE
         if not (self.directory / name).is_file():
             raise PipelineError(f"{self.directory}: no {name}; export a model that ships its spiece.model")
         if name == MODEL_FILE:
@@ -231,31 +229,35 @@ class QuestionAnsweringPipeline(Pipeline):
         return results[0] if single and single_context else results
 
 
-def pipeline(directory: str | Path, artifact: str | None = None, threads: int | None = None) -> Pipeline:
-    """The pipeline for the task in `directory/manifest.json` (the registry names its class)."""
-    task = read_manifest(directory)["task"]
+def pipeline(directory: str | Path, artifact: str | None = None, threads: int | None = None,
+             manifest: Manifest | None = None) -> Pipeline:
+    """The pipeline for the task in `directory/manifest.json` (the registry names its class); `manifest` stands in
+    for the file (export's task metrics run before it is written)."""
+    manifest = manifest or read_manifest(directory)
+    task = manifest.task
     if task not in tasks.names(pipeline=True):
         raise PipelineError(f"{directory}: no pipeline for task {task!r}; pipelines run "
                             f"{', '.join(tasks.names(pipeline=True))}")
-    return tasks.get(task).pipeline_class()(directory, artifact=artifact, threads=threads)
+    return tasks.get(task).pipeline_class()(directory, artifact=artifact, threads=threads, manifest=manifest)
 
 
 # -- evaluation ------------------------------------------------------------------------------------------------------
 def evaluate(model: str | Path, data: str | Path, artifact: str | None = None, articles: str | None = None,
              limit: int | None = None, max_seq_len: int | None = None, batch_size: int = 16,
-             threads: int | None = 1) -> dict[str, Any]:
+             threads: int | None = 1, manifest: Manifest | None = None) -> dict[str, Any]:
     """The task metric of an export (`artifact` "pte"/"onnx") or of a Hugging Face model directory (eager fp32).
 
     `data` is an SST-2 style TSV (sentence, label), a CoNLL file, or SQuAD JSON (`articles` e.g. "30:"); `limit`
-    keeps the first N sentences / questions. Returns the metrics with the task, artifact and seconds taken.
+    keeps the first N sentences / questions. `manifest` stands in for an export directory's manifest.json.
+    Returns the metrics with the task, artifact and seconds taken.
     """
     model = Path(model)
     if threads is not None and threads < 1:
         raise PipelineError(f"--threads must be at least 1, got {threads}")
     if max_seq_len is not None and max_seq_len < 2:
         raise PipelineError(f"--max-seq-len must be at least 2, got {max_seq_len}")
-    if (model / MANIFEST).is_file():
-        p = pipeline(model, artifact=artifact, threads=threads)
+    if manifest is not None or (model / MANIFEST).is_file():
+        p = pipeline(model, artifact=artifact, threads=threads, manifest=manifest)
         task, run_fn, tokenizer, labels = p.task, p.run_fn, p.tokenizer, p.labels
         if max_seq_len is not None and max_seq_len > p.max_seq_len:
             raise PipelineError(f"--max-seq-len {max_seq_len} exceeds the export's max_seq_len {p.max_seq_len}; "

@@ -17,9 +17,7 @@ XNNPACK call of a core.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from albert_edge.files import AlbertEdgeError, sha256_file
+from albert_edge.manifest import FILE as MANIFEST
+from albert_edge.manifest import Manifest, ManifestError
 from albert_edge.quiet import native_stderr_filtered
 
-MANIFEST = "manifest.json"
+
 # Input order of every albert_edge export (the model's forward signature); a .pte stores no input names.
 INPUT_ORDER = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -53,13 +53,13 @@ class IntegrityError(RuntimeLoadError):
 _verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256 already checked in this process
 
 
-def verify_artifact(path: Path, manifest: dict[str, Any]) -> None:
+def verify_artifact(path: Path, manifest: Manifest) -> None:
     """Compare `path` with the manifest's record of it (size, then sha256); IntegrityError on a mismatch.
 
     Hashing costs about 1 s per GB (albert-base int8: ~20 ms); a file already verified in this process with the same
     size and mtime is not hashed again.
     """
-    record = (manifest.get("files") or {}).get(path.resolve().name)  # model.pte is a link to the named file
+    record = manifest.files.get(path.resolve().name)  # model.pte is a link to the named file
     if not record:
         raise IntegrityError(f"{path}: manifest.json records no size or sha256 for it; re-run the export, or load "
                              "with check_integrity=False")
@@ -85,12 +85,11 @@ class InputLimits:
     max_seq_len: int | None = None
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> "InputLimits | None":
-        config = manifest.get("config") or {}
+    def from_manifest(cls, manifest: Manifest) -> "InputLimits | None":
+        config = manifest.config
         if not isinstance(config.get("vocab_size"), int):
             return None
-        return cls(int(config["vocab_size"]), int(config.get("type_vocab_size", 2)),
-                   int(manifest["max_seq_len"]) if isinstance(manifest.get("max_seq_len"), int) else None)
+        return cls(int(config["vocab_size"]), int(config.get("type_vocab_size", 2)), manifest.max_seq_len)
 
     def value_range(self, name: str) -> tuple[int, int] | None:
         """Inclusive bounds of an input's values."""
@@ -278,41 +277,28 @@ class OnnxRunner(Runner):
         self._session = None
 
 
-MANIFEST_VERSION = 1  # albert_edge.export/1: what export writes and every reader here understands
 
 
-def read_manifest(directory: str | os.PathLike) -> dict[str, Any]:
-    """An export directory's manifest.json; RuntimeLoadError says why the directory is not an export. The one reader
-    that pipelines, the benchmark harness and the Android bundler share (each re-raises in its own error type)."""
-    directory = Path(directory)
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise RuntimeLoadError(f"{directory}: no {MANIFEST}; pass a directory written by python -m albert_edge.export")
+def read_manifest(directory: str | os.PathLike) -> Manifest:
+    """An export directory's manifest (`albert_edge.manifest`); RuntimeLoadError says why the directory is not an
+    export. Pipelines, the benchmark harness and the Android bundler read it through here (each re-raises in its own
+    error type)."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RuntimeLoadError(f"{path}: not valid JSON ({e}); re-run the export") from None
-    if not isinstance(manifest, dict):
-        raise RuntimeLoadError(f"{path}: expected a JSON object; re-run the export")
-    fmt = manifest.get("format")
-    match = re.fullmatch(r"albert_edge\.export/(\d+)", fmt) if isinstance(fmt, str) else None
-    if match is None:
-        raise RuntimeLoadError(f"{path}: format {fmt!r} is not an albert_edge export manifest; re-run the export")
-    if int(match.group(1)) > MANIFEST_VERSION:
-        raise RuntimeLoadError(f"{path}: format {fmt} was written by a newer albert_edge (this one reads up to "
-                               f"albert_edge.export/{MANIFEST_VERSION}); upgrade albert_edge")
-    return manifest
+        return Manifest.read(directory)
+    except ManifestError as e:
+        raise RuntimeLoadError(str(e)) from None
 
 
 def _from_manifest(directory: Path, threads: int | None, backend: str | None, weight_cache: bool,
-                   limits: InputLimits | None, check_inputs: bool, integrity: bool) -> Runner:
-    manifest = read_manifest(directory)
+                   limits: InputLimits | None, check_inputs: bool, integrity: bool,
+                   manifest: Manifest | None) -> Runner:
+    manifest = manifest or read_manifest(directory)
     if check_inputs:
         limits = limits or InputLimits.from_manifest(manifest)
     if limits is None and check_inputs:
         raise RuntimeLoadError(f"{directory / MANIFEST}: no config.vocab_size, so inputs cannot be checked; "
                                "re-run the export")
-    artifacts = manifest.get("artifacts") or {}
+    artifacts = manifest.artifacts
     choice = backend or next((b for b in ("pte", "onnx", "ort") if artifacts.get(b)), None)
     if not choice or not artifacts.get(choice):
         raise RuntimeLoadError(f"{directory}: the export has no {backend or 'pte, onnx or ort'} artifact")
@@ -322,13 +308,13 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
     if integrity:
         verify_artifact(path, manifest)
     if choice == "pte":
-        names = [i["name"] for i in manifest.get("inputs", [])] or None
-        outputs = [o["name"] for o in manifest.get("outputs", [])] or None
+        names = [i["name"] for i in manifest.inputs] or None
+        outputs = [o["name"] for o in manifest.outputs] or None
         return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache, limits=limits)
     return OnnxRunner(path, threads, limits=limits)
 
 
-def _sibling_manifest(path: Path) -> dict[str, Any] | None:
+def _sibling_manifest(path: Path) -> Manifest | None:
     """The manifest of the export directory holding `path`, if it names that file as an artifact."""
     if not (path.parent / MANIFEST).is_file():
         return None
@@ -336,15 +322,17 @@ def _sibling_manifest(path: Path) -> dict[str, Any] | None:
         manifest = read_manifest(path.parent)
     except RuntimeLoadError:
         return None
-    named = set((manifest.get("artifacts") or {}).values()) | set((manifest.get("links") or {}).keys())
+    named = set(manifest.artifacts.values()) | set(manifest.links)
     return manifest if path.name in named or path.resolve().name in named else None
 
 
 def load(path: str | os.PathLike, threads: int | None = None, backend: str | None = None,
          weight_cache: bool = True, vocab_size: int | None = None, type_vocab_size: int = 2,
-         max_seq_len: int | None = None, check_inputs: bool = True, check_integrity: bool = True) -> Runner:
+         max_seq_len: int | None = None, check_inputs: bool = True, check_integrity: bool = True,
+         manifest: Manifest | None = None) -> Runner:
     """A Runner for a `.pte`, an `.onnx`, an `.ort` (ONNX Runtime's mobile format), or an export directory (its
-    .pte unless `backend="onnx"` or `"ort"`).
+    .pte unless `backend="onnx"` or `"ort"`; `manifest` stands in for its manifest.json, for a directory still being
+    written, as export's task metrics run before the manifest exists).
 
     Every input is checked before it reaches a kernel (`InvalidInputError`): integer dtype, shape (1, seq), length,
     ids < vocab size, token types < type vocab size, mask in {0, 1}. The limits come from the export's manifest; a
@@ -361,7 +349,7 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     if vocab_size is not None and vocab_size < 1:
         raise RuntimeLoadError(f"vocab_size must be >= 1, got {vocab_size}")
     if path.is_dir():
-        return _from_manifest(path, threads, backend, weight_cache, limits, check_inputs, check_integrity)
+        return _from_manifest(path, threads, backend, weight_cache, limits, check_inputs, check_integrity, manifest)
     if path.suffix not in (".pte", ".onnx", ".ort"):
         raise RuntimeLoadError(f"{path}: expected a .pte, .onnx or .ort file, or an export directory")
     manifest = _sibling_manifest(path)

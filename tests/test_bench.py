@@ -197,7 +197,7 @@ def test_pte_targets_come_with_and_without_the_weight_cache(tmp_path):
     from albert_edge.bench.targets import Artifact
 
     (tmp_path / "m.pte").write_bytes(b"x" * 10)
-    manifest = {"format": "albert_edge.export/1", "name": "t", "max_seq_len": 8, "config": {"vocab_size": 99}, "artifacts": {"pte": "m.pte"},
+    manifest = {"format": "albert_edge.export/1", "name": "t", "task": "feature-extraction", "max_seq_len": 8, "config": {"vocab_size": 99}, "artifacts": {"pte": "m.pte"},
                 "inputs": [{"name": "input_ids"}, {"name": "attention_mask"}]}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     targets = Artifact.read(tmp_path).targets(("pte",))

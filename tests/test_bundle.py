@@ -20,7 +20,8 @@ def export_dir(tmp_path):
     (out / "albert_x_xnnpack_int8.pte").write_bytes(pte)
     (out / "vocab.json").write_bytes(vocab)
     manifest = {
-        "format": "albert_edge.export/1", "name": "x", "task": "sequence-classification", "labels": {"0": "negative", "1": "positive"},
+        "format": "albert_edge.export/1", "name": "x", "task": "sequence-classification", "max_seq_len": 128,
+        "labels": {"0": "negative", "1": "positive"},
         "inputs": [{"name": "input_ids"}, {"name": "attention_mask"}],
         "artifacts": {"pte": "albert_x_xnnpack_int8.pte", "onnx": None},
         "tokenizer": {"vocab": "vocab.json", "spiece_model": "spiece.model"},

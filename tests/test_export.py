@@ -17,6 +17,7 @@ import torch
 from albert_edge import export as export_module
 from albert_edge import runtime
 from albert_edge.export import ExportError, export, main
+from albert_edge.manifest import Manifest
 from albert_edge.tokenizer import AlbertTokenizer
 
 transformers = pytest.importorskip("transformers")
@@ -401,12 +402,17 @@ Rome NNP B-NP B-LOC
 NER_TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
 
-def test_ner_eval_data_records_task_metrics_for_eager_and_artifacts(tmp_path):
+def test_ner_eval_data_records_task_metrics_for_eager_and_artifacts(tmp_path, monkeypatch):
     hf = save_hf(tmp_path / "ner", transformers.AlbertForTokenClassification,
                  id2label=dict(enumerate(NER_TAGS)), label2id={t: i for i, t in enumerate(NER_TAGS)})
     # An "@" in a directory name is not an article range: FILE@a:b is parsed in one place, by the last "@".
     data = write(tmp_path / "data@v1" / "valid.txt", CONLL.encode())
+    writes = []
+    real_write = Manifest.write
+    monkeypatch.setattr(Manifest, "write", lambda self, d: writes.append(d) or real_write(self, d))
     result = export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", eval_data=data, progress=False)
+    assert len(writes) == 1  # the task metrics ran on the manifest in memory; the file is written once, complete
+    assert Manifest.read(tmp_path / "out").to_dict() == result.manifest
     metrics = result.manifest["verification"]["task_metrics"]
     assert metrics["data"] == "valid.txt" and set(metrics) == {"data", "eager", "onnx"}
     assert metrics["eager"]["sentences"] == metrics["onnx"]["sentences"] == 3

@@ -187,7 +187,7 @@ def test_bad_export_directories(ner_export, tmp_path):
     (tmp_path / "manifest.json").write_text("{oops")
     with pytest.raises(PipelineError, match="not valid JSON"):
         pipeline(tmp_path)
-    (tmp_path / "manifest.json").write_text(json.dumps({"format": "albert_edge.export/1", "task": "masked-lm", "artifacts": {"onnx": "m.onnx"}}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": "albert_edge.export/1", "name": "m", "task": "masked-lm", "max_seq_len": 8, "artifacts": {"onnx": "m.onnx"}}))
     with pytest.raises(PipelineError, match="no pipeline for task 'masked-lm'"):
         pipeline(tmp_path)
     _, directory = ner_export

@@ -92,7 +92,8 @@ def test_load_export_directory_via_manifest(artifacts, tmp_path):
     _, directory = artifacts
     for suffix in ("pte", "onnx"):
         shutil.copy(directory / f"qa.{suffix}", tmp_path)
-    manifest = {"format": "albert_edge.export/1", "artifacts": {"pte": "qa.pte", "onnx": "qa.onnx"},
+    manifest = {"format": "albert_edge.export/1", "name": "qa", "task": "question-answering",
+                "artifacts": {"pte": "qa.pte", "onnx": "qa.onnx"},
                 "inputs": [{"name": n} for n in ("input_ids", "attention_mask", "token_type_ids")],
                 "outputs": [{"name": "start_logits"}, {"name": "end_logits"}],
                 "config": {"vocab_size": 300, "type_vocab_size": 2}, "max_seq_len": MAX_LEN,

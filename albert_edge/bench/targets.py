@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from albert_edge.config import AlbertConfig
+from albert_edge.manifest import FILE as MANIFEST
+from albert_edge.manifest import Manifest
 from albert_edge.files import AlbertEdgeError
 from albert_edge.runtime import RuntimeLoadError, read_manifest
 
-MANIFEST = "manifest.json"
 # How the worker fills each named model input: random token ids, an all-ones mask, all-zero token types.
 INPUT_KINDS = {"input_ids": "ids", "attention_mask": "ones", "token_type_ids": "zeros"}
 
@@ -84,7 +85,7 @@ class Artifact:
     """One export directory, as its manifest describes it."""
 
     directory: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
 
     @classmethod
     def read(cls, directory: str | os.PathLike) -> "Artifact":
@@ -97,14 +98,13 @@ class Artifact:
             manifest = read_manifest(directory)
         except RuntimeLoadError as e:
             raise BenchError(str(e)) from None
-        for key in ("name", "max_seq_len", "config", "artifacts"):
-            if key not in manifest:
-                raise BenchError(f"{path}: no {key!r}; it was not written by this albert_edge's export, re-run it")
+        if not manifest.config:
+            raise BenchError(f"{path}: no 'config'; it was not written by this albert_edge's export, re-run it")
         return cls(directory, manifest)
 
     @property
     def name(self) -> str:
-        return str(self.manifest["name"])
+        return self.manifest.name
 
     @property
     def model(self) -> str:
@@ -112,32 +112,32 @@ class Artifact:
 
     @property
     def config(self) -> AlbertConfig:
-        return AlbertConfig.from_dict(self.manifest["config"])
+        return AlbertConfig.from_dict(self.manifest.config)
 
     @property
     def task(self) -> str | None:
-        return self.manifest.get("task")
+        return self.manifest.task
 
     @property
     def max_seq_len(self) -> int:
-        return int(self.manifest["max_seq_len"])
+        return self.manifest.max_seq_len
 
     @property
     def quantization(self) -> str:
-        return "int8" if self.manifest.get("quantization") else "fp32"
+        return "int8" if self.manifest.quantization else "fp32"
 
     @property
     def input_names(self) -> list[str]:
-        return [i["name"] for i in self.manifest.get("inputs", [])] or ["input_ids", "attention_mask"]
+        return [i["name"] for i in self.manifest.inputs] or ["input_ids", "attention_mask"]
 
     def file(self, backend: str) -> Path | None:
-        name = (self.manifest.get("artifacts") or {}).get(backend)
+        name = self.manifest.artifact(backend)
         return self.directory / name if name and (self.directory / name).is_file() else None
 
     @property
     def checkpoint(self) -> Path | None:
         """The HF-format model directory the export read (manifest `source_model`), when it is still there."""
-        source = self.manifest.get("source_model")
+        source = self.manifest.source_model
         if source == "bundled":
             source = Path(__file__).resolve().parents[1] / "assets"
         elif source and source.startswith("bundled:"):  # a task's bundled model, e.g. bundled:ner
@@ -154,7 +154,7 @@ class Artifact:
         """This export's .pte and .onnx, as far as `backends` asks for them and the export wrote them."""
         out = []
         inputs = token_inputs(self.input_names, self.config.vocab_size)
-        scheme = (self.manifest.get("quantization") or {}).get("scheme", "") if self.quantization == "int8" else ""
+        scheme = (self.manifest.quantization or {}).get("scheme", "") if self.quantization == "int8" else ""
         # (artifact, worker kind, minibench backend, runtime, the --backends name that selects it)
         for backend, kind, minibench_backend, runtime, selected_by in (
                 ("pte", "pte", "xnnpack", "executorch", "pte"),
