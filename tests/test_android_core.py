@@ -7,8 +7,10 @@
   ExecuTorch signatures they use;
 * checks that the golden files still match the Python tokenizer, so a tokenizer change cannot leave them stale.
 
-Skips with the reason when ``javac``/``java`` or the junit4 jar is missing (``apt-get install default-jdk junit4``).
-Set ``JUNIT_JAR`` / ``HAMCREST_JAR`` to use jars from elsewhere.
+The core parses JSON with ``org.json``, which Android ships; on the JVM it is Debian's ``libandroid-json-java`` (the
+same classes). Skips with the reason when ``javac``/``java``, the junit4 jar or the org.json jar is missing
+(``apt-get install default-jdk junit4 libandroid-json-java``). Set ``JUNIT_JAR`` / ``HAMCREST_JAR`` / ``JSON_JAR``
+to use jars from elsewhere.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def _jar(env: str, names: tuple[str, ...]) -> Path | None:
 
 JUNIT = _jar("JUNIT_JAR", ("junit4.jar", "junit.jar"))
 HAMCREST = _jar("HAMCREST_JAR", ("hamcrest-core.jar", "hamcrest.jar"))
+ORG_JSON = _jar("JSON_JAR", ("com.android.json.jar", "json-android.jar"))
 MISSING = [
     what
     for what, ok in (
@@ -43,6 +46,7 @@ MISSING = [
         ("java", shutil.which("java")),
         ("junit4.jar (apt-get install junit4)", JUNIT and JUNIT.is_file()),
         ("hamcrest jar (apt-get install junit4)", HAMCREST and HAMCREST.is_file()),
+        ("org.json jar (apt-get install libandroid-json-java)", ORG_JSON and ORG_JSON.is_file()),
     )
     if not ok
 ]
@@ -64,19 +68,19 @@ def _javac(out: Path, sources: list[str], classpath: list[Path] = (), release: i
 @pytest.fixture(scope="module")
 def core_classes(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("core-main")
-    _javac(out, _sources(CORE / "main" / "java"), release=8)
+    _javac(out, _sources(CORE / "main" / "java"), [ORG_JSON], release=8)
     return out
 
 
 @needs_jdk
 def test_core_junit_suite(core_classes, tmp_path):
     test_out = tmp_path / "core-test"
-    _javac(test_out, _sources(CORE / "test" / "java"), [core_classes, JUNIT, HAMCREST], release=8)
+    _javac(test_out, _sources(CORE / "test" / "java"), [core_classes, ORG_JSON, JUNIT, HAMCREST], release=8)
     classes = sorted(
         str(p.relative_to(test_out).with_suffix("")).replace(os.sep, ".") for p in test_out.rglob("*Test.class")
     )
     assert len(classes) >= 9, f"expected the core's JUnit classes, found {classes}"
-    classpath = os.pathsep.join(map(str, [core_classes, test_out, RESOURCES, JUNIT, HAMCREST]))
+    classpath = os.pathsep.join(map(str, [core_classes, ORG_JSON, test_out, RESOURCES, JUNIT, HAMCREST]))
     result = subprocess.run(
         ["java", "-cp", classpath, "org.junit.runner.JUnitCore", *classes],
         capture_output=True, text=True, timeout=300,
@@ -98,7 +102,7 @@ def test_app_compiles_against_shim(core_classes, tmp_path):
     _javac(shim_out, _sources(ANDROID / "shim" / "src"))
     app_sources = _sources(ANDROID / "app" / "src" / "main" / "java")
     assert app_sources, "no app sources found"
-    _javac(tmp_path / "app", app_sources, [shim_out, core_classes])
+    _javac(tmp_path / "app", app_sources, [shim_out, core_classes, ORG_JSON])
 
 
 READ_MANIFEST = """
@@ -139,8 +143,9 @@ def test_java_reads_the_manifest_python_writes(core_classes, tmp_path):
                     progress=False)
     source = tmp_path / "ReadManifest.java"
     source.write_text(READ_MANIFEST)
-    _javac(tmp_path / "cls", [str(source)], [core_classes], release=8)
-    run = subprocess.run(["java", "-cp", os.pathsep.join([str(core_classes), str(tmp_path / "cls")]), "ReadManifest",
+    _javac(tmp_path / "cls", [str(source)], [core_classes, ORG_JSON], release=8)
+    run = subprocess.run(["java", "-cp", os.pathsep.join([str(core_classes), str(ORG_JSON), str(tmp_path / "cls")]),
+                          "ReadManifest",
                           str(result.out / "manifest.json")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     m = result.manifest

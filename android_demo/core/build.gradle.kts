@@ -11,5 +11,8 @@ java {
 }
 
 dependencies {
+    // org.json is part of Android; on the JVM (unit tests) the same classes come from this artifact.
+    compileOnly("com.vaadin.external.google:android-json:0.0.20131108.vaadin1")
+    testImplementation("com.vaadin.external.google:android-json:0.0.20131108.vaadin1")
     testImplementation("junit:junit:4.13.2")
 }

@@ -1,35 +1,37 @@
 package org.albertedge.core;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
+import org.json.JSONTokener;
 
 /**
- * A small JSON reader and writer, so that core needs no JSON library (Android's org.json is not on
- * a plain JVM).
+ * JSON through {@code org.json}, which Android ships (on a plain JVM: Debian's
+ * {@code libandroid-json-java}, or Gradle's {@code com.vaadin.external.google:android-json}, the
+ * same classes). This class only converts: parsed values become plain Java values, and typed
+ * accessors say which manifest or vocabulary field is wrong.
  *
  * <p>Values map to Java as: object → {@code LinkedHashMap<String, Object>} (key order kept),
  * array → {@code List<Object>}, string → String, number → Double, true/false → Boolean,
  * null → null. A number is a Double because every number the exporter writes (scores, byte
- * counts, sequence lengths) fits a double exactly below 2^53.
- *
- * <p>Besides RFC 8259 the reader accepts {@code NaN}, {@code Infinity} and {@code -Infinity},
- * which Python's {@code json.dump} writes by default for non-finite floats; a manifest with a NaN
- * metric must still load.
+ * counts, sequence lengths) fits a double exactly below 2^53. The exporter writes strict JSON
+ * (non-finite numbers as null), so nothing here needs {@code NaN} or {@code Infinity}.
  */
 public final class Json {
-  /** Nesting deeper than this is rejected so that hostile input cannot overflow the stack. */
+  /**
+   * Nesting deeper than this is refused before org.json sees the text: its parser recurses once
+   * per level with no limit, so 10,000 brackets would end the app with a StackOverflowError.
+   */
   private static final int MAX_DEPTH = 256;
 
-  private final String text;
-  private int pos;
+  private Json() {}
 
-  private Json(String text) {
-    this.text = text;
-  }
-
-  /** Thrown for malformed JSON; the message names the character offset. */
+  /** Thrown for malformed JSON, or a value that JSON cannot hold. */
   public static final class JsonException extends IllegalArgumentException {
     public JsonException(String message) {
       super(message);
@@ -38,14 +40,17 @@ public final class Json {
 
   /** Parses one JSON value; anything but whitespace after it is an error. */
   public static Object parse(String text) {
-    Json p = new Json(text);
-    p.skipWhitespace();
-    Object value = p.readValue(0);
-    p.skipWhitespace();
-    if (p.pos != text.length()) {
-      throw p.error("unexpected trailing content");
+    checkDepth(text);
+    try {
+      JSONTokener tokener = new JSONTokener(text);
+      Object value = tokener.nextValue();
+      if (tokener.nextClean() != 0) {
+        throw new JsonException("invalid JSON: unexpected trailing content");
+      }
+      return plain(value);
+    } catch (JSONException e) {
+      throw new JsonException("invalid JSON: " + e.getMessage());
     }
-    return value;
   }
 
   /** Parses text whose top level must be an object. */
@@ -58,371 +63,115 @@ public final class Json {
     return (Map<String, Object>) value;
   }
 
-  private Object readValue(int depth) {
-    if (depth > MAX_DEPTH) {
-      throw error("nesting deeper than " + MAX_DEPTH);
-    }
-    if (pos >= text.length()) {
-      throw error("unexpected end of input");
-    }
-    char c = text.charAt(pos);
-    switch (c) {
-      case '{':
-        return readObject(depth);
-      case '[':
-        return readArray(depth);
-      case '"':
-        return readString();
-      case 't':
-        expectWord("true");
-        return Boolean.TRUE;
-      case 'f':
-        expectWord("false");
-        return Boolean.FALSE;
-      case 'n':
-        expectWord("null");
-        return null;
-      case 'N':
-        expectWord("NaN");
-        return Double.NaN;
-      case 'I':
-        expectWord("Infinity");
-        return Double.POSITIVE_INFINITY;
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) {
-          return readNumber();
-        }
-        throw error("unexpected character '" + c + "'");
+  /** Compact JSON of plain values (Map, List, String, Number, Boolean, null); NaN/Infinity → null. */
+  public static String write(Object value) {
+    return toJson(value).toString();
+  }
+
+  /** Indented JSON, {@code indent} spaces per level. */
+  public static String writePretty(Object value, int indent) {
+    Object json = toJson(value);
+    try {
+      if (json instanceof JSONObject) {
+        return ((JSONObject) json).toString(indent) + "\n";
+      }
+      if (json instanceof JSONArray) {
+        return ((JSONArray) json).toString(indent) + "\n";
+      }
+      return json + "\n";
+    } catch (JSONException e) {
+      throw new JsonException("cannot write JSON: " + e.getMessage());
     }
   }
 
-  private Map<String, Object> readObject(int depth) {
-    Map<String, Object> map = new LinkedHashMap<>();
-    pos++; // '{'
-    skipWhitespace();
-    if (peek() == '}') {
-      pos++;
+  /** The one check written here: bracket depth outside strings (see {@link #MAX_DEPTH}). */
+  private static void checkDepth(String text) {
+    int depth = 0;
+    boolean inString = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++; // the escaped character cannot end the string
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > MAX_DEPTH) {
+          throw new JsonException("invalid JSON: nesting deeper than " + MAX_DEPTH + " levels");
+        }
+      } else if (c == ']' || c == '}') {
+        depth--;
+      }
+    }
+  }
+
+  private static Object plain(Object value) throws JSONException {
+    if (value == null || value == JSONObject.NULL) {
+      return null;
+    }
+    if (value instanceof JSONObject) {
+      JSONObject object = (JSONObject) value;
+      Map<String, Object> map = new LinkedHashMap<>();
+      for (Iterator<String> keys = object.keys(); keys.hasNext(); ) {
+        String key = keys.next();
+        map.put(key, plain(object.get(key)));
+      }
       return map;
     }
-    while (true) {
-      skipWhitespace();
-      if (peek() != '"') {
-        throw error("expected a string key");
+    if (value instanceof JSONArray) {
+      JSONArray array = (JSONArray) value;
+      List<Object> list = new ArrayList<>(array.length());
+      for (int i = 0; i < array.length(); i++) {
+        list.add(plain(array.get(i)));
       }
-      String key = readString();
-      skipWhitespace();
-      expectChar(':');
-      skipWhitespace();
-      map.put(key, readValue(depth + 1));
-      skipWhitespace();
-      char c = next();
-      if (c == '}') {
-        return map;
-      }
-      if (c != ',') {
-        throw error("expected ',' or '}' in object");
-      }
-    }
-  }
-
-  private List<Object> readArray(int depth) {
-    List<Object> list = new ArrayList<>();
-    pos++; // '['
-    skipWhitespace();
-    if (peek() == ']') {
-      pos++;
       return list;
     }
-    while (true) {
-      skipWhitespace();
-      list.add(readValue(depth + 1));
-      skipWhitespace();
-      char c = next();
-      if (c == ']') {
-        return list;
-      }
-      if (c != ',') {
-        throw error("expected ',' or ']' in array");
-      }
-    }
-  }
-
-  private String readString() {
-    pos++; // opening quote
-    StringBuilder sb = null;
-    int start = pos;
-    while (true) {
-      if (pos >= text.length()) {
-        throw error("unterminated string");
-      }
-      char c = text.charAt(pos);
-      if (c == '"') {
-        String s = sb == null ? text.substring(start, pos) : sb.append(text, start, pos).toString();
-        pos++;
-        return s;
-      }
-      if (c < 0x20) {
-        throw error("unescaped control character in string");
-      }
-      if (c != '\\') {
-        pos++;
-        continue;
-      }
-      if (sb == null) {
-        sb = new StringBuilder();
-      }
-      sb.append(text, start, pos);
-      pos++;
-      char e = next();
-      switch (e) {
-        case '"':
-          sb.append('"');
-          break;
-        case '\\':
-          sb.append('\\');
-          break;
-        case '/':
-          sb.append('/');
-          break;
-        case 'b':
-          sb.append('\b');
-          break;
-        case 'f':
-          sb.append('\f');
-          break;
-        case 'n':
-          sb.append('\n');
-          break;
-        case 'r':
-          sb.append('\r');
-          break;
-        case 't':
-          sb.append('\t');
-          break;
-        case 'u':
-          // A surrogate pair arrives as two \\u escapes; appending both UTF-16 units rebuilds it.
-          sb.append(readHex4());
-          break;
-        default:
-          pos--;
-          throw error("invalid escape '\\" + e + "'");
-      }
-      start = pos;
-    }
-  }
-
-  private char readHex4() {
-    if (pos + 4 > text.length()) {
-      throw error("truncated \\u escape");
-    }
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-      int d = Character.digit(text.charAt(pos + i), 16);
-      if (d < 0) {
-        throw error("invalid hex digit in \\u escape");
-      }
-      v = v * 16 + d;
-    }
-    pos += 4;
-    return (char) v;
-  }
-
-  private Double readNumber() {
-    int start = pos;
-    if (peek() == '-') {
-      pos++;
-      if (text.startsWith("Infinity", pos)) {
-        pos += "Infinity".length();
-        return Double.NEGATIVE_INFINITY;
-      }
-    }
-    if (peek() == '0') {
-      pos++;
-    } else if (isDigit(peek())) {
-      while (isDigit(peek())) {
-        pos++;
-      }
-    } else {
-      throw error("invalid number");
-    }
-    if (peek() == '.') {
-      pos++;
-      if (!isDigit(peek())) {
-        throw error("expected digits after '.'");
-      }
-      while (isDigit(peek())) {
-        pos++;
-      }
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      pos++;
-      if (peek() == '+' || peek() == '-') {
-        pos++;
-      }
-      if (!isDigit(peek())) {
-        throw error("expected digits in exponent");
-      }
-      while (isDigit(peek())) {
-        pos++;
-      }
-    }
-    // Double.parseDouble rounds correctly, so a float32 score printed by Python round-trips.
-    return Double.parseDouble(text.substring(start, pos));
-  }
-
-  private static boolean isDigit(char c) {
-    return c >= '0' && c <= '9';
-  }
-
-  private void expectWord(String word) {
-    if (!text.startsWith(word, pos)) {
-      throw error("invalid literal, expected '" + word + "'");
-    }
-    pos += word.length();
-  }
-
-  private void expectChar(char c) {
-    if (next() != c) {
-      pos--;
-      throw error("expected '" + c + "'");
-    }
-  }
-
-  /** Returns the current character, or 0 at the end (0 never starts a valid token). */
-  private char peek() {
-    return pos < text.length() ? text.charAt(pos) : 0;
-  }
-
-  private char next() {
-    if (pos >= text.length()) {
-      throw error("unexpected end of input");
-    }
-    return text.charAt(pos++);
-  }
-
-  private void skipWhitespace() {
-    while (pos < text.length()) {
-      char c = text.charAt(pos);
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-        return;
-      }
-      pos++;
-    }
-  }
-
-  private JsonException error(String what) {
-    return new JsonException("invalid JSON at offset " + pos + ": " + what);
-  }
-
-  // ---------------------------------------------------------------- writing
-
-  /**
-   * Serialises Map/List/String/Number/Boolean/null. Double and Float print with a fraction
-   * ("12.0"), other Numbers as integers; non-finite numbers become null.
-   */
-  public static String write(Object value) {
-    StringBuilder sb = new StringBuilder();
-    writeValue(sb, value, 0, -1);
-    return sb.toString();
-  }
-
-  /** Like {@link #write} with one entry per line, indented by {@code indent} spaces. */
-  public static String writePretty(Object value, int indent) {
-    StringBuilder sb = new StringBuilder();
-    writeValue(sb, value, 0, indent);
-    return sb.append('\n').toString();
-  }
-
-  private static void writeValue(StringBuilder sb, Object value, int level, int indent) {
-    if (value == null) {
-      sb.append("null");
-    } else if (value instanceof String) {
-      writeString(sb, (String) value);
-    } else if (value instanceof Boolean) {
-      sb.append(value.toString());
-    } else if (value instanceof Double || value instanceof Float) {
+    if (value instanceof Number) {
       double d = ((Number) value).doubleValue();
-      // Double.toString always yields valid JSON ("12.0", "1.0E-5") and the shortest repr that
-      // round-trips; JSON has no spelling for NaN/Infinity, so they become null.
-      sb.append(Double.isNaN(d) || Double.isInfinite(d) ? "null" : Double.toString(d));
-    } else if (value instanceof Number) {
-      sb.append(((Number) value).longValue());
-    } else if (value instanceof Map) {
-      Map<?, ?> map = (Map<?, ?>) value;
-      sb.append('{');
-      boolean first = true;
-      for (Map.Entry<?, ?> e : map.entrySet()) {
-        if (!first) {
-          sb.append(',');
-        }
-        first = false;
-        newline(sb, level + 1, indent);
-        writeString(sb, String.valueOf(e.getKey()));
-        sb.append(indent >= 0 ? ": " : ":");
-        writeValue(sb, e.getValue(), level + 1, indent);
+      if (Double.isNaN(d) || Double.isInfinite(d)) { // org.json takes them in arrays, not in objects
+        throw new JsonException("invalid JSON: non-finite number " + value);
       }
-      if (!map.isEmpty()) {
-        newline(sb, level, indent);
-      }
-      sb.append('}');
-    } else if (value instanceof List) {
-      List<?> list = (List<?>) value;
-      sb.append('[');
-      for (int i = 0; i < list.size(); i++) {
-        if (i > 0) {
-          sb.append(',');
-        }
-        newline(sb, level + 1, indent);
-        writeValue(sb, list.get(i), level + 1, indent);
-      }
-      if (!list.isEmpty()) {
-        newline(sb, level, indent);
-      }
-      sb.append(']');
-    } else {
-      throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON");
+      return d;
     }
+    if (value instanceof String || value instanceof Boolean) {
+      return value;
+    }
+    throw new JsonException("invalid JSON: unexpected " + value.getClass().getSimpleName());
   }
 
-  private static void newline(StringBuilder sb, int level, int indent) {
-    if (indent < 0) {
-      return;
-    }
-    sb.append('\n');
-    for (int i = 0; i < level * indent; i++) {
-      sb.append(' ');
-    }
-  }
-
-  private static void writeString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"':
-          sb.append("\\\"");
-          break;
-        case '\\':
-          sb.append("\\\\");
-          break;
-        case '\n':
-          sb.append("\\n");
-          break;
-        case '\r':
-          sb.append("\\r");
-          break;
-        case '\t':
-          sb.append("\\t");
-          break;
-        default:
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
+  private static Object toJson(Object value) {
+    try {
+      if (value == null) {
+        return JSONObject.NULL;
       }
+      if (value instanceof Map) {
+        JSONObject object = new JSONObject();
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+          object.put(String.valueOf(e.getKey()), toJson(e.getValue()));
+        }
+        return object;
+      }
+      if (value instanceof List) {
+        JSONArray array = new JSONArray();
+        for (Object item : (List<?>) value) {
+          array.put(toJson(item));
+        }
+        return array;
+      }
+      if (value instanceof Double || value instanceof Float) {
+        double d = ((Number) value).doubleValue();
+        return Double.isNaN(d) || Double.isInfinite(d) ? JSONObject.NULL : (Object) d;
+      }
+      if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+        return value;
+      }
+    } catch (JSONException e) {
+      throw new JsonException("cannot write JSON: " + e.getMessage());
     }
-    sb.append('"');
+    throw new JsonException("cannot write " + value.getClass().getSimpleName() + " as JSON");
   }
 
   // ---------------------------------------------------------------- typed access

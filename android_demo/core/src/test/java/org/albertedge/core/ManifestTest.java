@@ -22,7 +22,7 @@ public class ManifestTest {
           + " \"tokenizer\": {\"vocab\": \"vocab.json\", \"spiece_model\": \"spiece.model\"},"
           + " \"inputs\": [{\"name\": \"input_ids\", \"dtype\": \"int64\", \"shape\": [1, 128]},"
           + "            {\"name\": \"attention_mask\", \"dtype\": \"int64\"}],"
-          + " \"metrics\": {\"accuracy\": NaN}, \"created_by\": {\"torch\": \"2.13\"}}";
+          + " \"metrics\": {\"accuracy\": null}, \"created_by\": {\"torch\": \"2.13\"}}";
 
   @Test
   public void parsesEveryFieldAndIgnoresUnknownKeys() {

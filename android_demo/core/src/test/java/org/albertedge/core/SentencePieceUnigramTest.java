@@ -113,7 +113,7 @@ public class SentencePieceUnigramTest {
 
   @Test
   public void rejectsMalformedPieces() {
-    String json = TinyVocab.json().replace("[\"h\",-4.0,1]", "[\"h\",-4.0]");
+    String json = TinyVocab.json().replace("[\"h\",-4,1]", "[\"h\",-4]");
     try {
       SentencePieceUnigram.fromJson(json);
       fail("a piece without a type must be rejected");
