@@ -18,12 +18,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
-import io
 import json
-import math
 import os
 import re
-import shutil
 import signal
 import time
 from collections.abc import Sequence
@@ -31,44 +28,54 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
 from tqdm import tqdm
 
 from albert_edge import tables, tasks
 from albert_edge.config import AlbertConfig
+from albert_edge.files import OutputDirectory, OutputError, cli_errors, sha256_file
+from albert_edge.hub import (
+    HubError,
+    from_pretrained,
+    load_config,
+    load_tokenizer_files,
+    resolve,
+    task_of,
+)
+from albert_edge.lowering import (
+    INT4_EMBEDDING_GROUP,
+    ExportError,
+    export_onnx,
+    export_pte,
+    model_input_names,
+    progress_step,
+    quantization_entry,
+    recipes,
+    write_ort_format,
+)
 from albert_edge.manifest import Manifest
-from albert_edge.files import AlbertEdgeError, OutputDirectory, OutputError, cli_errors, sha256_file
-from albert_edge.hub import HubError, from_pretrained, load_config, load_tokenizer_files, resolve, task_of
 from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
 from albert_edge.qa import article_spec
-from albert_edge.quiet import quiet, set_verbose
+from albert_edge.quiet import set_verbose
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+from albert_edge.verify import (
+    Example,
+    build_examples,
+    check_agreement,
+    task_metrics,
+    verify_artifacts,
+)
 
 EXPORT_TASKS = tasks.names(exportable=True)
 BACKENDS = ("pte", "onnx", "all")
 EMBEDDINGS = ("int8", "int4", "fp32")
-INT4_EMBEDDING_GROUP = 32  # the int4 recipe's columns per scale (quantize.xnnpack.XnnpackInt8Recipe)
 # The bundled models (albert_edge/assets/; the registry names each task's directory, default name and the labelled
 # sample it verifies on when exported with no arguments, e.g. SST-2 dev for the sentiment model).
 BUNDLED_MODEL = tasks.ASSETS
 BUNDLED_EVAL = tasks.get("sequence-classification").bundled.eval_data(BUNDLED_MODEL)
 VERIFY_SENTENCES = Path(__file__).resolve().with_name("verify_sentences.txt")
 CALIBRATION_LIMIT = 256  # lines: activation ranges settle well before this on sentence-length text
-
-
-class ExportError(AlbertEdgeError):
-    """Input the export cannot use, or an export that failed verification; the message says what to do."""
-
-
-@dataclass
-class Example:
-    """One verification input at its own length; `label` only for labelled sequence-classification data."""
-
-    inputs: dict[str, np.ndarray]
-    label: int | None = None
 
 
 @dataclass
@@ -118,259 +125,6 @@ def default_name(model: str | os.PathLike | None) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "model"
 
 
-# -- tokenised inputs ------------------------------------------------------------------------------------------------
-def _encode(tokenizer: AlbertTokenizer, text: str, pair: str | None, max_seq_len: int,
-            input_names: Sequence[str]) -> dict[str, np.ndarray]:
-    enc = tokenizer.encode(text, pair, max_length=max_seq_len)
-    return {name: np.asarray([getattr(enc, name)], dtype=np.int64) for name in input_names}
-
-
-def _random_inputs(rng: np.random.Generator, length: int, vocab_size: int,
-                   input_names: Sequence[str]) -> dict[str, np.ndarray]:
-    ids = rng.integers(5, vocab_size, size=(1, length), dtype=np.int64)
-    ids[0, 0] = 2  # [CLS], as every tokenised input starts
-    arrays = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-    return {name: arrays[name] for name in input_names}
-
-
-def build_examples(texts: Sequence[str], labels: Sequence[int] | None, tokenizer: AlbertTokenizer | None,
-                   config: AlbertConfig, task: str, max_seq_len: int, input_names: Sequence[str]) -> list[Example]:
-    """Each text encoded at its own length. Question answering pairs each text with the next one (question,
-    context); without a tokenizer, random ids with the texts' word counts stand in (no text can be encoded)."""
-    examples = []
-    rng = np.random.default_rng(0)
-    for i, text in enumerate(texts):
-        label = labels[i] if labels is not None else None
-        if tokenizer is None:
-            length = min(max_seq_len, max(1, len(text.split()) + 2))
-            examples.append(Example(_random_inputs(rng, length, config.vocab_size, input_names), label))
-            continue
-        pair = texts[(i + 1) % len(texts)] if tasks.get(task).text_pairs else None
-        examples.append(Example(_encode(tokenizer, text, pair, max_seq_len, input_names), label))
-    return examples
-
-
-# -- export steps ----------------------------------------------------------------------------------------------------
-def model_input_names(task: str) -> list[str]:
-    """The exported inputs, in forward order: token types only where pairs matter (question answering)."""
-    return list(tasks.get(task).inputs)
-
-
-def example_inputs(config: AlbertConfig, input_names: Sequence[str], max_seq_len: int) -> tuple[torch.Tensor, ...]:
-    # Neither 1 (torch.export specialises size-1 dims) nor max: a length strictly inside the range.
-    length = min(8, max_seq_len)
-    ids = torch.randint(5, config.vocab_size, (1, length))
-    arrays = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
-    return tuple(arrays[name] for name in input_names)
-
-
-def seq_dynamic_shapes(input_names: Sequence[str], max_seq_len: int) -> tuple[dict[int, Any], ...]:
-    seq = torch.export.Dim("seq", min=1, max=max_seq_len)
-    return tuple({1: seq} for _ in input_names)
-
-
-def delegation_summary(edge_program_manager) -> dict[str, Any]:
-    """Partitions and per-op node counts of a lowered program (ExecuTorch's `get_delegation_info`)."""
-    from executorch.devtools.backend_debug import get_delegation_info
-
-    info = get_delegation_info(edge_program_manager.exported_program().graph_module)
-    frame = info.get_operator_delegation_dataframe()
-    frame = frame[frame.op_type != "Total"]
-    non_delegated = {row.op_type: int(row.occurrences_in_non_delegated_graphs) for row in frame.itertuples()
-                     if row.occurrences_in_non_delegated_graphs}
-    return {
-        "partitions": int(info.num_delegated_subgraphs),
-        "delegated_nodes": int(info.num_delegated_nodes),
-        "non_delegated_nodes": int(info.num_non_delegated_nodes),
-        "non_delegated_ops": non_delegated,
-    }
-
-
-def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
-               recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
-    """torch.export (quantized by `recipe` if given) -> XNNPACK -> .pte at `path`; returns the delegation summary."""
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.exir import to_edge_transform_and_lower
-
-    from quantize.xnnpack import executorch_config, register_quantized_kernels
-
-    register_quantized_kernels()
-    args = example_inputs(model.config, input_names, max_seq_len)
-    shapes = seq_dynamic_shapes(input_names, max_seq_len)
-    _step(bar, "pte: export" + (" + quantize" if recipe else ""))
-    with torch.no_grad(), quiet():
-        if recipe is None:
-            program = torch.export.export(model, args, dynamic_shapes=shapes)
-        else:
-            batches = [tuple(torch.from_numpy(e.inputs[n]) for n in input_names) for e in calibration]
-            program = recipe.quantize(model, args, shapes, batches,
-                                      progress=lambda it: tqdm(it, desc="calibrating", total=len(batches),
-                                                               leave=False, disable=bar is None or bar.disable))
-        _step(bar, "pte: lower to XNNPACK")
-        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-        delegation = delegation_summary(edge)
-        _step(bar, "pte: serialise")
-        buffer = edge.to_executorch(executorch_config()).buffer
-    path.write_bytes(buffer)
-    return delegation
-
-
-def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
-                recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
-    """The model's ORT formulation traced to ONNX -> ORT's transformer optimizer (every layer one `Attention`) ->
-    shared weights stored once -> optionally ORT int8 -> one .onnx file at `path`. Returns what the manifest records
-    of the graph (fused-operator counts).
-
-    Traced with the TorchScript exporter (`dynamo=False`): ORT's fusions match its graphs; the dynamo exporter's
-    graph of the same module fuses no `Attention` at all (measured with onnxruntime 1.32)."""
-    import onnx
-
-    from albert_edge.model import set_formulation
-    from quantize.onnx import fuse_for_ort, strip_debug_metadata
-
-    config = model.config
-    args = example_inputs(config, input_names, max_seq_len)
-    _step(bar, "onnx: export")
-    float_path = path.with_name(f".{path.stem}.float.onnx")
-    try:
-        set_formulation(model, "ort")
-        with torch.no_grad(), quiet():
-            torch.onnx.export(model, args, str(float_path), input_names=list(input_names),
-                              output_names=list(model.output_names), opset_version=17, dynamo=False,
-                              dynamic_axes={name: {1: "seq"} for name in input_names})
-            # Static QDQ has no Attention op: its graph keeps attention as MatMuls for the quantizer to cover.
-            # Layer applications: each of the num_hidden_layers steps runs inner_group_num layers.
-            fused, stats, deduplicated = fuse_for_ort(
-                float_path, config.num_attention_heads, config.hidden_size,
-                config.num_hidden_layers * config.inner_group_num,
-                attention=recipe is None or recipe.linear == "dynamic")
-        graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats,
-                 "deduplicated_initializers": deduplicated}
-        if recipe is None:
-            strip_debug_metadata(fused)
-            onnx.save(fused, str(path))
-            return graph
-        _step(bar, "onnx: quantize")
-        with quiet():
-            recipe.quantize(fused, path, [e.inputs for e in calibration] or None)
-        return graph
-    finally:
-        set_formulation(model, "xnnpack")
-        float_path.unlink(missing_ok=True)
-        float_path.with_name(float_path.name + ".data").unlink(missing_ok=True)
-
-
-def write_ort_format(onnx_path: Path) -> tuple[Path, Path]:
-    """ONNX Runtime's mobile format beside `onnx_path`: `NAME.ort` (the graph optimised once, at ORT_ENABLE_ALL for
-    ARM, by onnxruntime's own `convert_onnx_models_to_ort`) and `NAME.required_operators.config`, the operator list
-    a reduced ORT build needs (`build.sh --include_ops_by_config`). Returns both paths."""
-    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
-
-    work = onnx_path.with_name(f".{onnx_path.stem}.ort-work")
-    work.mkdir()
-    try:
-        with quiet(), contextlib.redirect_stdout(io.StringIO()):  # the tool prints its progress
-            convert_onnx_models_to_ort(onnx_path, output_dir=work,
-                                       optimization_styles=[OptimizationStyle.Fixed], target_platform="arm")
-        ort_file = onnx_path.with_suffix(".ort")
-        config_file = onnx_path.with_name(f"{onnx_path.stem}.required_operators.config")
-        os.replace(work / ort_file.name, ort_file)
-        # The tool's comment names the absolute path it wrote to; the shipped file names the model only.
-        lines = (work / config_file.name).read_text(encoding="utf-8").splitlines()
-        lines = [f"# - {ort_file.name}" if line.startswith("# - ") else line for line in lines]
-        config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return ort_file, config_file
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _step(bar: tqdm | None, what: str) -> None:
-    """Mark the running step done (if any) and name the next one."""
-    if bar is None:
-        return
-    if getattr(bar, "postfix", None):  # a disabled bar has none
-        bar.update(1)
-    bar.set_postfix_str(what)
-
-
-# -- verification ----------------------------------------------------------------------------------------------------
-def compute_error(reference: np.ndarray, actual: np.ndarray) -> float:
-    """SNR in dB, torchao's `compute_error` convention: 20 * log10(||ref|| / ||ref - actual||)."""
-    noise = float(np.linalg.norm(reference - actual))
-    signal = float(np.linalg.norm(reference))
-    if noise == 0.0:
-        return math.inf
-    return 20.0 * math.log10(signal / noise) if signal else -math.inf
-
-
-def _top1(task: str, outputs: Sequence[np.ndarray]) -> np.ndarray | None:
-    """The predictions agreement is counted over: one per sentence, token, or QA start/end."""
-    agreement = tasks.get(task).agreement
-    if agreement == "none":
-        return None
-    if agreement == "all":
-        return np.concatenate([o.reshape(-1, o.shape[-1]).argmax(-1) for o in outputs])
-    return outputs[0].reshape(-1, outputs[0].shape[-1]).argmax(-1)
-
-
-def verify_artifacts(model: AlbertPreTrainedModel, artifacts: dict[str, Path], examples: Sequence[Example], task: str,
-           threads: int | None, input_names: Sequence[str], progress: bool = True) -> dict[str, dict[str, Any]]:
-    """Run every artifact on every example at its own length and compare with the fp32 eager model.
-
-    `threads` applies to the eager reference and to both runtimes."""
-    from albert_edge import runtime
-
-    references = []
-    torch_threads = torch.get_num_threads()
-    try:
-        if threads is not None:
-            torch.set_num_threads(threads)
-        with torch.no_grad():
-            for example in tqdm(examples, desc="verify: eager", leave=False, disable=not progress):
-                out = model(*(torch.from_numpy(example.inputs[n]) for n in input_names))
-                references.append([o.numpy() for o in (out if isinstance(out, tuple) else (out,))])
-    finally:
-        torch.set_num_threads(torch_threads)
-    results: dict[str, dict[str, Any]] = {}
-    labelled = [e.label is not None for e in examples]
-    if all(labelled) and examples:
-        gold = np.array([e.label for e in examples])
-        results["eager"] = {"accuracy": float(np.mean([_top1(task, r)[0] for r in references] == gold))}
-    for backend, path in artifacts.items():
-        runner = runtime.load(path, threads=threads, vocab_size=model.config.vocab_size,
-                              type_vocab_size=model.config.type_vocab_size)
-        diffs, ref_flat, act_flat, agree, total, correct, seconds = [], [], [], 0, 0, 0, 0.0
-        try:
-            for example, reference in tqdm(list(zip(examples, references)), desc=f"verify: {backend}",
-                                           leave=False, disable=not progress):
-                started = time.perf_counter()
-                actual = runner.run(example.inputs)
-                seconds += time.perf_counter() - started
-                for r, a in zip(reference, actual):
-                    if r.shape != a.shape:
-                        raise ExportError(f"{path.name}: output shape {a.shape} differs from eager {r.shape}")
-                    diffs.append(float(np.abs(r - a).max()))
-                    ref_flat.append(r.ravel())
-                    act_flat.append(a.ravel())
-                want, got = _top1(task, reference), _top1(task, actual)
-                if want is not None:
-                    agree += int((want == got).sum())
-                    total += want.size
-                if example.label is not None:
-                    correct += int(got[0] == example.label)
-        finally:
-            runner.close()
-        results[backend] = {
-            "max_abs_diff": max(diffs),
-            "snr_db": round(compute_error(np.concatenate(ref_flat), np.concatenate(act_flat)), 2),
-            "top1_agreement": agree / total if total else None,
-            "predictions": total,
-            "accuracy": correct / len(examples) if all(labelled) and examples else None,
-            "mean_ms": round(1000 * seconds / len(examples), 2),
-        }
-    return results
-
-
 # -- manifest --------------------------------------------------------------------------------------------------------
 def _version(package: str) -> str | None:
     for name in (package, package.replace("_", "-")):
@@ -388,21 +142,6 @@ def _io_spec(model: AlbertPreTrainedModel, input_names: Sequence[str], max_seq_l
 
 
 # -- the export's steps ----------------------------------------------------------------------------------------------
-def recipes(static: bool, embedding: str, onnx_per_channel: bool):
-    """The int8 recipes of both backends: (XnnpackInt8Recipe, OnnxInt8Recipe)."""
-    from quantize.onnx import OnnxInt8Recipe
-    from quantize.xnnpack import XnnpackInt8Recipe
-
-    linear = "static" if static else "dynamic"
-    xnnpack = XnnpackInt8Recipe(linear=linear, embedding=embedding, embedding_group_size=INT4_EMBEDDING_GROUP)
-    # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4. Per-tensor weights by
-    # default: on albert-base (random weights, 872 SST-2 dev sentences) per-channel agreed 99.89% vs 99.43% but ran
-    # 3-6% slower at seq 16 (docs/benchmarks.md, "ONNX Runtime"); both clear --min-agreement.
-    onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8",
-                                 per_channel=onnx_per_channel)
-    return xnnpack, onnx_recipe
-
-
 def verification_examples(eval_texts: list[str] | None, eval_labels: list[int] | None, eval_data, tokenizer,
                           config: AlbertConfig, task: str, max_seq_len: int,
                           input_names: Sequence[str]) -> tuple[list[Example], str]:
@@ -436,13 +175,6 @@ def write_tokenizer_files(tokenizer: AlbertTokenizer, directory: Path) -> dict[s
     return {"vocab": "vocab.json" if device_vocab else None, "spiece_model": "spiece.model",
             "config": "tokenizer_config.json", "do_lower_case": tokenizer.do_lower_case,
             "normalizer": tokenizer.normalizer}
-
-
-def quantization_entry(xnnpack_recipe, onnx_recipe, pte: bool, onnx: bool, calibration_lines: int) -> dict:
-    pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
-    return {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"], "embedding": pte_q["embedding"],
-            "pte": pte_q if pte else None, "onnx": onnx_q if onnx else None,
-            "calibration_lines": calibration_lines or None}
 
 
 # -- the export ------------------------------------------------------------------------------------------------------
@@ -581,18 +313,18 @@ def export(
                 os.symlink(onnx_name, staging / "model.onnx")
                 artifacts["onnx"] = staging / onnx_name
                 if ort_format:
-                    _step(bar, "onnx: .ort format")
+                    progress_step(bar, "onnx: .ort format")
                     ort_path, operators_path = write_ort_format(staging / onnx_name)
                     artifacts["ort"] = ort_path
-            _step(bar, "tokenizer files")
+            progress_step(bar, "tokenizer files")
             tokenizer_entry = write_tokenizer_files(tokenizer, staging) if tokenizer is not None else None
             verification = None
             if verify:
-                _step(bar, "verify")
+                progress_step(bar, "verify")
                 figures = verify_artifacts(net, artifacts, examples, task, threads, input_names, progress)
                 verification = {**figures, "sentences": len(examples), "source": verify_source, "threads": threads}
-                _check_agreement(figures, min_agreement, artifacts, int8)
-            _step(bar, "manifest")
+                check_agreement(figures, min_agreement, artifacts, int8)
+            progress_step(bar, "manifest")
             inputs, outputs = _io_spec(net, input_names, max_seq_len)
             quantization = (quantization_entry(xnnpack_recipe, onnx_recipe, bool(pte_name), bool(onnx_name),
                                                len(calibration_examples)) if int8 else None)
@@ -639,43 +371,13 @@ def export(
                                                             threads, max_seq_len)
             manifest.write(staging)  # once; the whole staging directory is what appears atomically
 
-        _step(bar, "done")
+        progress_step(bar, "done")
     except OutputError as e:  # --out changed during the export, or another export holds it
         raise ExportError(str(e)) from None
     finally:
         bar.close()
     # What the file holds, exactly (a non-finite SNR is null there too).
     return ExportResult(out, json.loads(manifest.to_json()), time.perf_counter() - started)
-
-
-def task_metrics(export_dir: Path, manifest: Manifest, source: str | os.PathLike, artifacts: dict[str, Path],
-                 task_eval: tuple[str, str | None], threads: int | None, max_seq_len: int) -> dict[str, Any]:
-    """Entity F1 (NER) or SQuAD EM/F1 (QA) of the fp32 eager model and of each exported artifact, on real task data,
-    through the same pipeline code an app mirrors, all at the export's `max_seq_len`."""
-    from albert_edge.pipeline import evaluate
-
-    data, articles = task_eval
-    results = {}
-    try:
-        for artifact, model_dir in [("eager", source)] + [(backend, export_dir) for backend in artifacts]:
-            scores = evaluate(model_dir, data, artifact=artifact, articles=articles, max_seq_len=max_seq_len,
-                              threads=threads or 1, manifest=None if artifact == "eager" else manifest)
-            results[artifact] = {k: v for k, v in scores.items() if k not in ("task", "artifact")}
-    except (ValueError, OSError) as e:  # the task readers' data errors are ValueErrors naming file and line
-        raise ExportError(f"--eval-data {data}: {e}") from None
-    return {"data": Path(data).name + (f"@{articles}" if articles else ""), **results}
-
-
-def _check_agreement(figures: dict[str, dict[str, Any]], min_agreement: float, artifacts: dict[str, Path],
-                     int8: bool) -> None:
-    for backend, path in artifacts.items():
-        agreement = figures[backend]["top1_agreement"]
-        if agreement is not None and agreement < min_agreement:
-            advice = ("try --embedding fp32, verify on your own data (--eval-data), or lower --min-agreement"
-                      if int8 else "an fp32 artifact should agree exactly: please report this as a bug")
-            raise ExportError(
-                f"{path.name}: top-1 agreement with the fp32 model is {agreement:.4f} < --min-agreement "
-                f"{min_agreement} (SNR {figures[backend]['snr_db']} dB); nothing was written; {advice}")
 
 
 # -- summary and CLI -------------------------------------------------------------------------------------------------

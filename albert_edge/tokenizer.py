@@ -11,9 +11,9 @@ vocabulary (every word becomes <unk>); load a directory with `from_pretrained` i
 Models are trained with SentencePiece's `identity` normalisation rule, and ALBERT's normalisation (quote
 replacement, NFKD accent stripping, lower-casing, whitespace collapse) is done here before training and before
 encoding. Existing checkpoints' tokenizers (albert-base-v2's among them) use SentencePiece's `nmt_nfkc` rule, a
-precompiled character map applied after ALBERT's normalisation; they encode here exactly as in transformers (see
-`_Charsmap`, which follows transformers rather than SentencePiece where the two disagree), but `export_vocab` refuses
-them, because the phone tokenizer does not carry the map.
+precompiled character map applied after ALBERT's normalisation; they encode here exactly as in transformers (the map
+is applied by the `tokenizers` library's `Precompiled` normaliser, the one transformers uses; see `_Charsmap`), but
+`export_vocab` refuses them, because the phone tokenizer does not carry the map.
 
 The SDK's bundled tokenizer (`albert_edge/assets/`) was trained from the repository root with:
 
@@ -28,8 +28,8 @@ and its device vocabulary (also written by `train`) can be regenerated with:
 
 Known differences from transformers (none for text in Latin, Greek, Cyrillic, CJK or emoji): `tokenizers` uses
 older Unicode tables for NFKD and combining marks than Python 3.11 (Unicode 14), so about 440 code points added to
-Unicode after version 10 normalise differently (e.g. U+1AC1, U+1FBF0), with a character map too;
-`tests/test_tokenizer.py` checks the scripts above code point by code point.
+Unicode after version 10 normalise differently (e.g. U+1AC1, U+1FBF0); `tests/test_tokenizer.py` checks the
+scripts above code point by code point.
 """
 
 from __future__ import annotations
@@ -77,91 +77,34 @@ _WHITESPACE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u2
 _SPECIAL_SPLIT = re.compile(
     "(" + "|".join(re.escape(t) for t in sorted(SPECIAL_TOKENS.values(), key=len, reverse=True)) + ")"
 )
-# UAX #29 rules for the multi-code-point grapheme clusters that can change what a character map does (`_Charsmap`):
-# Extend, SpacingMark and ZWJ join the preceding character unless it is a control (GB4, GB9, GB9a), and CR LF is one
-# cluster (GB3). Extend and SpacingMark are general category M, less these Mc signs that UAX #29 keeps out of
-# SpacingMark, plus the non-M characters below (ZWNJ, ZWJ, Thai/Lao AM, halfwidth kana voicing marks, emoji
-# modifiers, tags). Prepend is left out: no Prepend character is in SentencePiece's maps, so it cannot matter.
-_NOT_SPACING_MARK = (
-    "\u102b\u102c\u1038\u1062-\u1064\u1067-\u106d\u1083\u1087-\u108c\u108f\u109a-\u109c\u1a61\u1a63\u1a64"
-    "\uaa7b\uaa7d\U00011720\U00011721"
-)
-_EXTEND_NOT_M = "\u200c\u200d\u0e33\u0eb3\uff9e\uff9f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
-# tokenizers' `Precompiled` looks a whole cluster up only when it is shorter than this many UTF-8 bytes.
-_CLUSTER_LOOKUP_BYTES = 6
 
 
 class TokenizerError(AlbertEdgeError):
     """A tokenizer file or training input that cannot be used; the message says how to fix it."""
 
 
-@functools.cache
-def _multi_code_point_clusters() -> re.Pattern:
-    """Matches every grapheme cluster of two or more code points (see `_NOT_SPACING_MARK`), as a capture group."""
-    not_spacing = re.compile(f"[{_NOT_SPACING_MARK}]")
-    controls, extenders = [], []
-    # Marks and format characters live in planes 0, 1 and 14; planes 2-13 hold only CJK ideographs or nothing.
-    for cp in [*range(0x20000), *range(0xE0000, 0xE1000)]:
-        char = chr(cp)
-        category = unicodedata.category(char)
-        if category[0] == "M" and not not_spacing.match(char):
-            extenders.append(cp)
-        elif category in ("Cc", "Zl", "Zp", "Cf") and char not in "\u200c\u200d":
-            controls.append(cp)
-    # As ranges: `re` tests a set of astral characters one member at a time, which is slow for thousands.
-    return re.compile(f"(\r\n|[^{_ranges(controls)}][{_ranges(extenders)}{_EXTEND_NOT_M}]+)")
-
-
-def _ranges(code_points: list[int]) -> str:
-    """A regex character-class body for sorted code points, consecutive runs written as ranges."""
-    runs: list[list[int]] = []
-    for cp in code_points:
-        if runs and cp == runs[-1][1] + 1:
-            runs[-1][1] = cp
-        else:
-            runs.append([cp, cp])
-    return "".join(re.escape(chr(lo)) + ("" if lo == hi else "-" + re.escape(chr(hi))) for lo, hi in runs)
-
-
 class _Charsmap:
-    """A SentencePiece precompiled character map (`nmt_nfkc`, `nfkc`, ... or a custom rule), applied exactly as
-    transformers 5 applies it, which is not how SentencePiece does.
+    """A SentencePiece precompiled character map (`nmt_nfkc`, `nfkc`, ... or a custom rule), applied by tokenizers'
+    `Precompiled` normaliser, as transformers applies it (not as SentencePiece does: tokenizers looks up whole short
+    grapheme clusters by their shortest key, so after NFKD a Hangul syllable stays conjoining jamo and "Ａ" + U+0301
+    becomes "A", where SentencePiece recomposes the syllable and gives "Á"). Picklable: it keeps the map's bytes."""
 
-    tokenizers' `Precompiled` normaliser cuts the text into grapheme clusters. A cluster shorter than 6 UTF-8 bytes
-    that starts with a key of the map is replaced, whole, by the value of the shortest such key; any other cluster is
-    mapped one code point at a time. SentencePiece instead replaces the longest key at each position. So after
-    ALBERT's NFKD, which turns a Hangul syllable into a 6- or 9-byte cluster of conjoining jamo, SentencePiece
-    recomposes the syllable and transformers keeps the jamo; with accents kept, "Ａ" + U+0301 becomes "Á" in
-    SentencePiece and "A" in transformers. The map itself is read with SentencePiece's own decompiler.
-
-    Clusters are found with Python's Unicode 14 tables and tokenizers' newer ones, so a mark added to Unicode since
-    (e.g. U+0897) can join a cluster there and not here; `tests/test_tokenizer.py` checks the scripts it names.
-    """
-
-    def __init__(self, normalizer_spec: bytes):
-        pairs = spm.SentencePieceNormalizer(normalizer_spec=normalizer_spec).decompile()
-        # Longer keys are never looked up: such clusters are mapped code point by code point.
-        self.short_keys = {key: value for key, value in pairs if len(key.encode("utf-8")) < _CLUSTER_LOOKUP_BYTES}
-        self.single = {ord(key): value for key, value in self.short_keys.items() if len(key) == 1}
+    def __init__(self, precompiled_charsmap: bytes):
+        self.precompiled_charsmap = precompiled_charsmap
+        self._normalizer = None
 
     def __call__(self, text: str) -> str:
-        if text.isascii() and "\r\n" not in text:  # no cluster of two code points: the common case, made fast
-            return text.translate(self.single)
-        parts = _multi_code_point_clusters().split(text)
-        for index, part in enumerate(parts):
-            if index % 2 and len(part.encode("utf-8")) < _CLUSTER_LOOKUP_BYTES:  # a cluster: odd index
-                key = next((part[:end] for end in range(1, len(part) + 1) if part[:end] in self.short_keys), None)
-                if key is not None:
-                    parts[index] = self.short_keys[key]
-                    continue
-            parts[index] = part.translate(self.single)
-        return "".join(parts)
+        if self._normalizer is None:
+            try:
+                from tokenizers.normalizers import Precompiled
+            except ImportError:
+                raise TokenizerError("this spiece.model has a character map, which needs the tokenizers package: "
+                                     "pip install tokenizers") from None
+            self._normalizer = Precompiled(self.precompiled_charsmap)
+        return self._normalizer.normalize_str(text)
 
-
-@functools.lru_cache(maxsize=4)
-def _load_charsmap(normalizer_spec: bytes) -> _Charsmap:
-    # Decompiling a map takes about half a second; fine-tuned copies of one checkpoint share it.
-    return _Charsmap(normalizer_spec)
+    def __getstate__(self) -> dict:
+        return {"precompiled_charsmap": self.precompiled_charsmap, "_normalizer": None}
 
 
 def normalize(text: str, *, lowercase: bool = True, strip_accents: bool = True) -> str:
@@ -246,7 +189,7 @@ class AlbertTokenizer:
         self._charsmap = None
         self.normalizer = "identity"
         if proto.normalizer_spec.precompiled_charsmap:
-            self._charsmap = _load_charsmap(proto.normalizer_spec.SerializeToString())
+            self._charsmap = _Charsmap(proto.normalizer_spec.precompiled_charsmap)
             self.normalizer = proto.normalizer_spec.name or "custom"
         self.do_lower_case = do_lower_case
         self.keep_accents = keep_accents

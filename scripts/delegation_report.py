@@ -17,13 +17,16 @@ from collections.abc import Sequence
 import torch
 
 from albert_edge.config import PRESETS, AlbertConfig
-from albert_edge.export import EXPORT_TASKS, example_inputs, model_input_names, seq_dynamic_shapes
+from albert_edge.export import EXPORT_TASKS
+from albert_edge.lowering import example_inputs, model_input_names, seq_dynamic_shapes
 from albert_edge.model import model_for_task
 
 
 def delegation_report(preset: str = "albert-base-v2", task: str = "sequence-classification", max_seq_len: int = 128,
                       precisions: Sequence[str] = ("fp32", "int8"), embedding: str = "int8") -> str:
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
     from executorch.devtools.backend_debug import get_delegation_info
     from executorch.exir import to_edge_transform_and_lower
 

@@ -15,7 +15,7 @@ import torch
 
 from albert_edge import backend_options, runtime
 from albert_edge.config import AlbertConfig
-from albert_edge.export import export_pte
+from albert_edge.lowering import export_pte
 from albert_edge.model import model_for_task
 
 

@@ -12,8 +12,8 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from albert_edge.config import AlbertConfig
-from albert_edge.export import compute_error
 from albert_edge.model import model_for_task
+from albert_edge.verify import compute_error
 from quantize.onnx import (
     OnnxInt8Recipe,
     OnnxQuantizationError,
@@ -165,7 +165,7 @@ def test_recipes_reject_unknown_schemes():
 # -- ONNX recipe on a real ALBERT export ---------------------------------------------------------------------------
 def fused_onnx(model, path: Path, max_seq_len: int = 64, recipe=None) -> dict:
     """The export's own ONNX path: the ORT formulation traced, ORT's optimizer, shared weights once."""
-    from albert_edge.export import export_onnx
+    from albert_edge.lowering import export_onnx
 
     return export_onnx(model, path, input_names=["input_ids", "attention_mask"], max_seq_len=max_seq_len,
                        recipe=recipe)
@@ -270,7 +270,7 @@ def test_onnx_int8_agrees_with_eager_at_two_lengths(onnx_fp32, tmp_path):
 
 
 def test_onnx_static_recipe_calibrates(onnx_fp32, tmp_path):
-    from albert_edge.export import Example, export_onnx
+    from albert_edge.lowering import Example, export_onnx
 
     model, path, _ = onnx_fp32
     calibration = [Example({"input_ids": a.numpy(), "attention_mask": b.numpy()}, None)
@@ -306,7 +306,7 @@ def lower(program):
     )
     from executorch.exir import to_edge_transform_and_lower
 
-    from albert_edge.export import delegation_summary
+    from albert_edge.lowering import delegation_summary
     from quantize.xnnpack import executorch_config
 
     edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])

@@ -11,7 +11,7 @@ import torch
 
 from albert_edge import files, runtime
 from albert_edge.config import AlbertConfig
-from albert_edge.export import export_onnx, export_pte
+from albert_edge.lowering import export_onnx, export_pte
 from albert_edge.model import model_for_task
 
 MAX_LEN = 32

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sentencepiece as spm
+from sentencepiece import sentencepiece_model_pb2
 
 from albert_edge import tokenizer as T
 from albert_edge.tables import DataFileError
@@ -486,6 +487,17 @@ def test_nfkc_model_reads_its_normaliser(nfkc_dir, small_dir):
     assert AlbertTokenizer.from_pretrained(small_dir).normalizer == "identity"
 
 
+def test_a_character_map_tokenizer_pickles(nfkc_dir):
+    """DataLoader workers under spawn pickle the tokenizer; the map (tokenizers' Precompiled) travels as its bytes."""
+    import pickle
+
+    ours = AlbertTokenizer.from_pretrained(nfkc_dir)
+    text = "Ｆｕｌｌ-width ﬁ and 한국어"
+    want = ours.encode(text).input_ids
+    assert pickle.loads(pickle.dumps(ours)).encode(text).input_ids == want
+    assert pickle.loads(pickle.dumps(AlbertTokenizer.from_pretrained(nfkc_dir))).encode(text).input_ids == want
+
+
 @pytest.mark.parametrize("keep_accents", [False, True])
 def test_character_map_matches_transformers_per_code_point(nfkc_dir, keep_accents):
     """ALBERT's normalisation then the nmt_nfkc map, against transformers' normaliser (Hangul syllables included)."""
@@ -505,7 +517,10 @@ def test_character_map_clusters_match_transformers(nfkc_dir, keep_accents):
     """Sequences: transformers maps a short grapheme cluster by its shortest key, longer ones code point by point."""
     ours = AlbertTokenizer.from_pretrained(nfkc_dir)
     hf = transformers.AlbertTokenizer.from_pretrained(str(nfkc_dir), keep_accents=keep_accents).backend_tokenizer
-    keys = [k for k in ours._charsmap.short_keys if any(lo <= ord(k[0]) <= hi for lo, hi in CHECKED_BLOCKS)]
+    # The map's keys shorter than 6 UTF-8 bytes (the ones tokenizers looks whole clusters up by), via SentencePiece.
+    spec = sentencepiece_model_pb2.ModelProto.FromString(ours.model_bytes).normalizer_spec.SerializeToString()
+    pairs = spm.SentencePieceNormalizer(normalizer_spec=spec).decompile()
+    keys = [k for k, _ in pairs if len(k.encode("utf-8")) < 6 and any(lo <= ord(k[0]) <= hi for lo, hi in CHECKED_BLOCKS)]
     marks = [chr(cp) for cp in range(0x300, 0x370)] + list("\u093e\u102b\u0e33\u200d\u200c\uff9e\r\n")
     singles = [k for k in keys if len(k) == 1]
     pool = singles + marks * 10 + [chr(cp) for cp in range(0x1100, 0x1200)] + list("aeAE ") * 40 + ["가", "ㄳ"] * 20

@@ -1,0 +1,213 @@
+"""Lowering a model to the files a device runs: the int8 recipes of both backends, torch.export -> XNNPACK `.pte`,
+TorchScript trace -> ORT-fused, quantized `.onnx`, and ONNX Runtime's `.ort` mobile format. `albert_edge.export`
+runs these steps in order (and `scripts/delegation_report.py` the `.pte` ones); `ExportError` is the export's one
+error type, raised here, in `albert_edge.verify` and in the CLI's input checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from albert_edge import tasks
+from albert_edge.config import AlbertConfig
+from albert_edge.files import AlbertEdgeError
+from albert_edge.model import AlbertPreTrainedModel
+from albert_edge.quiet import quiet
+
+INT4_EMBEDDING_GROUP = 32  # the int4 recipe's columns per scale (quantize.xnnpack.XnnpackInt8Recipe)
+
+
+class ExportError(AlbertEdgeError):
+    """Input the export cannot use, or an export that failed verification; the message says what to do."""
+
+
+@dataclass
+class Example:
+    """One verification input at its own length; `label` only for labelled sequence-classification data."""
+
+    inputs: dict[str, np.ndarray]
+    label: int | None = None
+
+
+
+def progress_step(bar: tqdm | None, what: str) -> None:
+    """Mark the running step done (if any) and name the next one."""
+    if bar is None:
+        return
+    if getattr(bar, "postfix", None):  # a disabled bar has none
+        bar.update(1)
+    bar.set_postfix_str(what)
+
+
+
+# -- export steps ----------------------------------------------------------------------------------------------------
+def model_input_names(task: str) -> list[str]:
+    """The exported inputs, in forward order: token types only where pairs matter (question answering)."""
+    return list(tasks.get(task).inputs)
+
+
+def example_inputs(config: AlbertConfig, input_names: Sequence[str], max_seq_len: int) -> tuple[torch.Tensor, ...]:
+    # Neither 1 (torch.export specialises size-1 dims) nor max: a length strictly inside the range.
+    length = min(8, max_seq_len)
+    ids = torch.randint(5, config.vocab_size, (1, length))
+    arrays = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
+    return tuple(arrays[name] for name in input_names)
+
+
+def seq_dynamic_shapes(input_names: Sequence[str], max_seq_len: int) -> tuple[dict[int, Any], ...]:
+    seq = torch.export.Dim("seq", min=1, max=max_seq_len)
+    return tuple({1: seq} for _ in input_names)
+
+
+def delegation_summary(edge_program_manager) -> dict[str, Any]:
+    """Partitions and per-op node counts of a lowered program (ExecuTorch's `get_delegation_info`)."""
+    from executorch.devtools.backend_debug import get_delegation_info
+
+    info = get_delegation_info(edge_program_manager.exported_program().graph_module)
+    frame = info.get_operator_delegation_dataframe()
+    frame = frame[frame.op_type != "Total"]
+    non_delegated = {row.op_type: int(row.occurrences_in_non_delegated_graphs) for row in frame.itertuples()
+                     if row.occurrences_in_non_delegated_graphs}
+    return {
+        "partitions": int(info.num_delegated_subgraphs),
+        "delegated_nodes": int(info.num_delegated_nodes),
+        "non_delegated_nodes": int(info.num_non_delegated_nodes),
+        "non_delegated_ops": non_delegated,
+    }
+
+
+def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
+               recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
+    """torch.export (quantized by `recipe` if given) -> XNNPACK -> .pte at `path`; returns the delegation summary."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
+    from executorch.exir import to_edge_transform_and_lower
+
+    from quantize.xnnpack import executorch_config, register_quantized_kernels
+
+    register_quantized_kernels()
+    args = example_inputs(model.config, input_names, max_seq_len)
+    shapes = seq_dynamic_shapes(input_names, max_seq_len)
+    progress_step(bar, "pte: export" + (" + quantize" if recipe else ""))
+    with torch.no_grad(), quiet():
+        if recipe is None:
+            program = torch.export.export(model, args, dynamic_shapes=shapes)
+        else:
+            batches = [tuple(torch.from_numpy(e.inputs[n]) for n in input_names) for e in calibration]
+            program = recipe.quantize(model, args, shapes, batches,
+                                      progress=lambda it: tqdm(it, desc="calibrating", total=len(batches),
+                                                               leave=False, disable=bar is None or bar.disable))
+        progress_step(bar, "pte: lower to XNNPACK")
+        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        delegation = delegation_summary(edge)
+        progress_step(bar, "pte: serialise")
+        buffer = edge.to_executorch(executorch_config()).buffer
+    path.write_bytes(buffer)
+    return delegation
+
+
+def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
+                recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
+    """The model's ORT formulation traced to ONNX -> ORT's transformer optimizer (every layer one `Attention`) ->
+    shared weights stored once -> optionally ORT int8 -> one .onnx file at `path`. Returns what the manifest records
+    of the graph (fused-operator counts).
+
+    Traced with the TorchScript exporter (`dynamo=False`): ORT's fusions match its graphs; the dynamo exporter's
+    graph of the same module fuses no `Attention` at all (measured with onnxruntime 1.32)."""
+    import onnx
+
+    from albert_edge.model import set_formulation
+    from quantize.onnx import fuse_for_ort, strip_debug_metadata
+
+    config = model.config
+    args = example_inputs(config, input_names, max_seq_len)
+    progress_step(bar, "onnx: export")
+    float_path = path.with_name(f".{path.stem}.float.onnx")
+    try:
+        set_formulation(model, "ort")
+        with torch.no_grad(), quiet():
+            torch.onnx.export(model, args, str(float_path), input_names=list(input_names),
+                              output_names=list(model.output_names), opset_version=17, dynamo=False,
+                              dynamic_axes={name: {1: "seq"} for name in input_names})
+            # Static QDQ has no Attention op: its graph keeps attention as MatMuls for the quantizer to cover.
+            # Layer applications: each of the num_hidden_layers steps runs inner_group_num layers.
+            fused, stats, deduplicated = fuse_for_ort(
+                float_path, config.num_attention_heads, config.hidden_size,
+                config.num_hidden_layers * config.inner_group_num,
+                attention=recipe is None or recipe.linear == "dynamic")
+        graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats,
+                 "deduplicated_initializers": deduplicated}
+        if recipe is None:
+            strip_debug_metadata(fused)
+            onnx.save(fused, str(path))
+            return graph
+        progress_step(bar, "onnx: quantize")
+        with quiet():
+            recipe.quantize(fused, path, [e.inputs for e in calibration] or None)
+        return graph
+    finally:
+        set_formulation(model, "xnnpack")
+        float_path.unlink(missing_ok=True)
+        float_path.with_name(float_path.name + ".data").unlink(missing_ok=True)
+
+
+def write_ort_format(onnx_path: Path) -> tuple[Path, Path]:
+    """ONNX Runtime's mobile format beside `onnx_path`: `NAME.ort` (the graph optimised once, at ORT_ENABLE_ALL for
+    ARM, by onnxruntime's own `convert_onnx_models_to_ort`) and `NAME.required_operators.config`, the operator list
+    a reduced ORT build needs (`build.sh --include_ops_by_config`). Returns both paths."""
+    from onnxruntime.tools.convert_onnx_models_to_ort import (
+        OptimizationStyle,
+        convert_onnx_models_to_ort,
+    )
+
+    work = onnx_path.with_name(f".{onnx_path.stem}.ort-work")
+    work.mkdir()
+    try:
+        with quiet(), contextlib.redirect_stdout(io.StringIO()):  # the tool prints its progress
+            convert_onnx_models_to_ort(onnx_path, output_dir=work,
+                                       optimization_styles=[OptimizationStyle.Fixed], target_platform="arm")
+        ort_file = onnx_path.with_suffix(".ort")
+        config_file = onnx_path.with_name(f"{onnx_path.stem}.required_operators.config")
+        os.replace(work / ort_file.name, ort_file)
+        # The tool's comment names the absolute path it wrote to; the shipped file names the model only.
+        lines = (work / config_file.name).read_text(encoding="utf-8").splitlines()
+        lines = [f"# - {ort_file.name}" if line.startswith("# - ") else line for line in lines]
+        config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return ort_file, config_file
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def recipes(static: bool, embedding: str, onnx_per_channel: bool):
+    """The int8 recipes of both backends: (XnnpackInt8Recipe, OnnxInt8Recipe)."""
+    from quantize.onnx import OnnxInt8Recipe
+    from quantize.xnnpack import XnnpackInt8Recipe
+
+    linear = "static" if static else "dynamic"
+    xnnpack = XnnpackInt8Recipe(linear=linear, embedding=embedding, embedding_group_size=INT4_EMBEDDING_GROUP)
+    # ONNX Runtime has no int4 Gather kernel: its table stays int8 when the .pte's is int4. Per-tensor weights by
+    # default: on albert-base (random weights, 872 SST-2 dev sentences) per-channel agreed 99.89% vs 99.43% but ran
+    # 3-6% slower at seq 16 (docs/benchmarks.md, "ONNX Runtime"); both clear --min-agreement.
+    onnx_recipe = OnnxInt8Recipe(linear=linear, embedding="fp32" if embedding == "fp32" else "int8",
+                                 per_channel=onnx_per_channel)
+    return xnnpack, onnx_recipe
+
+
+
+def quantization_entry(xnnpack_recipe, onnx_recipe, pte: bool, onnx: bool, calibration_lines: int) -> dict:
+    pte_q, onnx_q = xnnpack_recipe.describe(), onnx_recipe.describe()
+    return {"scheme": f"int8-{xnnpack_recipe.linear}", "linear": pte_q["linear"], "embedding": pte_q["embedding"],
+            "pte": pte_q if pte else None, "onnx": onnx_q if onnx else None,
+            "calibration_lines": calibration_lines or None}
