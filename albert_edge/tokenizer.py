@@ -30,6 +30,10 @@ Known differences from transformers (none for text in Latin, Greek, Cyrillic, CJ
 older Unicode tables for NFKD and combining marks than Python 3.11 (Unicode 14), so about 440 code points added to
 Unicode after version 10 normalise differently (e.g. U+1AC1, U+1FBF0); `tests/test_tokenizer.py` checks the
 scripts above code point by code point.
+
+Why one module of ~650 lines: the encoder, the trainer and the device vocabulary share one normalisation and one set
+of special-token rules, and a reader checks the Python encoder against `docs/device_tokenizer.md` line by line;
+split, the three would drift (the Java port already is the second copy).
 """
 
 from __future__ import annotations
@@ -366,53 +370,8 @@ class AlbertTokenizer:
         Only for models with SentencePiece's `identity` normaliser (those from `train_tokenizer`); other models raise
         `TokenizerError`, since the device tokenizer has no character map.
 
-        Schema (`"format": "albert_edge.spm_unigram.v1"`)::
-
-            {"format": ..., "normalizer": {"lowercase", "strip_accents", "collapse_whitespace", "replace_quotes",
-             "add_dummy_prefix", "nfkd"}, "special": {"pad": 0, "unk": 1, "cls": 2, "sep": 3, "mask": 4},
-             "unk_score_penalty": 10.0, "pieces": [[piece, score, type], ...]}
-
-        `pieces[i]` is id i; type is SentencePiece's (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
-        6 byte). Scores are float32 values printed exactly; parse them as double.
-
-        Algorithm a device must follow to reproduce `tokenize()` / `encode()` bit for bit (this is what
-        transformers 5 does; work on Unicode code points, not UTF-16 units):
-
-        1. Special tokens. Scan the raw text left to right for the exact, case-sensitive strings of the five
-           special pieces (`<pad>`, `<unk>`, `[CLS]`, `[SEP]`, `[MASK]`), taking the longest match at the leftmost
-           position. Each match becomes its id; every stretch of text between matches goes through steps 2-5 on
-           its own (so "a[MASK]b" gives "▁a", [MASK], "▁b").
-        2. Normalise the stretch, in this order:
-           a. replace_quotes: replace every "``" by '"', then every "''" by '"' (left to right, non-overlapping;
-              on the raw text, before NFKD).
-           b. nfkd: Unicode NFKD (java.text.Normalizer.Form.NFKD).
-           c. strip_accents: delete every code point of general category Mn, Mc or Me (Character.getType:
-              NON_SPACING_MARK, COMBINING_SPACING_MARK, ENCLOSING_MARK).
-           d. lowercase: map each code point on its own with the simple lower-case mapping
-              (Character.toLowerCase(int)), except U+0130 which becomes "i" U+0307; no final-sigma rule
-              (do not use String.toLowerCase, which applies it).
-           nfkd and strip_accents are both false when the tokenizer keeps accents.
-        3. collapse_whitespace: split on runs of White_Space code points (U+0009-U+000D, U+0020, U+0085, U+00A0,
-           U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000; not U+001C-U+001F) and drop empty words.
-        4. add_dummy_prefix: prefix each word with "▁" (U+2581) unless it already starts with one, then cut the word
-           before every "▁" inside it; each resulting chunk starts with "▁" ("a▁▁b" -> "▁a", "▁", "▁b").
-        5. Viterbi over each chunk separately, on code points, scores summed in double:
-           best[0] = 0; for each start s = 0..n-1 in order, for each piece p (of any type, specials included)
-           with chunk[s:e] == p, in increasing e: cand = best[s] + score(p); take it if best[e] is unset or
-           cand > best[e] (strictly, so earlier candidates win ties). If no piece of exactly one code point starts
-           at s, also offer an unknown node chunk[s:s+1] with score min(all scores) - unk_score_penalty and id unk,
-           under the same rule. Backtrack from n.
-        6. Unknown runs: consecutive nodes with id unk (unknown nodes, or the piece "<unk>" itself) merge into one
-           token whose id is that merged string's id if it is a piece, else unk. `tokenize()` returns the merged
-           text (e.g. "😀😀"), ids use unk.
-        7. The original ALBERT/transformers-4 "digit + comma" re-split (a piece like "▁9," re-encoded as "▁9" ",")
-           is NOT applied: transformers 5 dropped it. Models from `train_tokenizer` use `split_digits=True`, so no
-           piece longer than one code point contains a digit and the rule could never fire: both conventions agree.
-        8. encode(): [CLS]=cls, a, [SEP]=sep (token type 0), then for a pair b, [SEP] (token type 1). Truncation to
-           max_length is transformers' longest_first: budget = max_length - specials; if len(a)+len(b) > budget,
-           with n1 the shorter length and n2 the longer: n2 = max(n1, budget - n1) (or n1 if n1 > budget); if
-           n1 + n2 > budget then n1 = budget / 2 and n2 = n1 + budget % 2; each side keeps its first n ids.
-           A single text keeps its first budget ids; budget 0 empties both texts.
+        The file's schema and the algorithm a device follows to reproduce `tokenize()` / `encode()` id for id are
+        specified in `docs/device_tokenizer.md` (the Java port in `android_demo/core` follows it).
         """
         if self._charsmap is not None:
             raise TokenizerError(

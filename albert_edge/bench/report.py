@@ -15,6 +15,9 @@ on a phone over adb and rows measured here go through the same tables.
 
 All latency ratios use the median (p50): the machine this runs on is usually shared, and the median is what one
 noisy neighbour moves least.
+
+Why one module of ~480 lines: pivoting, goals, Markdown and plots all read the same record and row types; each
+section is a handful of short functions.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ import java.util.Map;
  * ALBERT's SentencePiece unigram tokenizer, re-implemented from the exported {@code vocab.json} so
  * that the phone needs neither the sentencepiece native library nor the .model protobuf.
  *
- * <p>It follows the algorithm {@code albert_edge.tokenizer.AlbertTokenizer.export_vocab}
- * documents (transformers 5's tokenizers-backed AlbertTokenizer), id for id:
+ * <p>It follows the algorithm in {@code docs/device_tokenizer.md} (what
+ * {@code AlbertTokenizer.export_vocab} writes; transformers 5's tokenizers-backed AlbertTokenizer),
+ * id for id:
  *
  * <ol>
  *   <li>the five special pieces ({@code <pad> <unk> [CLS] [SEP] [MASK]}) are cut out of the raw

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * ALBERT's text normalisation and word splitting, step for step as {@code albert_edge.tokenizer}
- * (steps 2 to 4 of {@code AlbertTokenizer.export_vocab}'s docstring), which itself reproduces
+ * (steps 2 to 4 of docs/device_tokenizer.md), which itself reproduces
  * transformers 5's tokenizers-backed AlbertTokenizer.
  *
  * <ol>
