@@ -46,6 +46,7 @@ from albert_edge.lowering import (
     ExportError,
     export_onnx,
     export_pte,
+    export_stepwise_pte,
     model_input_names,
     progress_step,
     quantization_entry,
@@ -59,6 +60,7 @@ from albert_edge.qa import article_spec
 from albert_edge.quiet import set_verbose
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
+from albert_edge import stepwise as stepwise_module
 from albert_edge.verify import (
     Example,
     build_examples,
@@ -196,11 +198,14 @@ def export(
     name: str | None = None,
     ort_format: bool = False,
     onnx_per_channel: bool = False,
+    stepwise: bool = False,
     progress: bool = True,
 ) -> ExportResult:
     """Export `model` (an HF-format ALBERT dir or hub id; default: the bundled model) and return what was written.
     `ort_format` also writes the `.onnx` in ONNX Runtime's mobile format (`.ort` + the operator list for a reduced
     ORT build). `onnx_per_channel`: the int8 `.onnx` with one weight scale per output channel (default per tensor).
+    `stepwise` also writes a stepwise `.pte` (`albert_edge.stepwise`: methods embed, layer_<g>, head; the app runs
+    the loop over depth), verified against eager at full depth like the others.
 
     Raises ExportError for input it cannot use (nothing is written) and when verification agreement falls below
     `min_agreement` (the output directory is not created).
@@ -209,6 +214,10 @@ def export(
     # 1. Check everything cheap before loading anything.
     if ort_format and backend == "pte":
         raise ExportError("--ort-format converts the .onnx; use it with --backend onnx or all")
+    if stepwise and backend == "onnx":
+        raise ExportError("--stepwise writes a .pte; use it with --backend pte or all")
+    if stepwise and calibration is not None:
+        raise ExportError("--stepwise takes dynamic int8 (or fp32); drop --calibration")
     if backend not in BACKENDS:
         raise ExportError(f"--backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if task is not None and task not in EXPORT_TASKS:
@@ -294,7 +303,9 @@ def export(
     # 3. Build everything in a temp dir beside the target; rename it into place only when all of it succeeded.
     pte_name = f"albert_{name}_xnnpack_{precision}.pte" if backend in ("pte", "all") else None
     onnx_name = f"albert_{name}_{precision}.onnx" if backend in ("onnx", "all") else None
-    steps = (3 if pte_name else 0) + ((2 if int8 else 1) + int(ort_format) if onnx_name else 0) + 2 + int(verify)
+    stepwise_name = f"albert_{name}_xnnpack_{precision}_stepwise.pte" if stepwise else None
+    steps = ((3 if pte_name else 0) + ((2 if int8 else 1) + int(ort_format) if onnx_name else 0) + 2 + int(verify)
+             + (3 if stepwise_name else 0))
     bar = tqdm(total=steps, desc=f"export {name} {precision}", unit="step", disable=not progress)
     try:
         with output as staging:  # built in a hidden staging dir, swapped into place at the end
@@ -305,6 +316,13 @@ def export(
                                         recipe=xnnpack_recipe, calibration=calibration_examples, bar=bar)
                 os.symlink(pte_name, staging / "model.pte")
                 artifacts["pte"] = staging / pte_name
+            stepwise_entry = None
+            if stepwise_name:
+                stepwise_delegation = export_stepwise_pte(net, staging / stepwise_name, input_names=input_names,
+                                                          max_seq_len=max_seq_len, recipe=xnnpack_recipe, bar=bar)
+                artifacts["pte_stepwise"] = staging / stepwise_name
+                stepwise_entry = {**stepwise_module.manifest_entry(net, input_names),
+                                  "delegation": stepwise_delegation}
             onnx_graph = None
             if onnx_name:
                 onnx_graph = export_onnx(net, staging / onnx_name, input_names=input_names,
@@ -321,7 +339,8 @@ def export(
             verification = None
             if verify:
                 progress_step(bar, "verify")
-                figures = verify_artifacts(net, artifacts, examples, task, threads, input_names, progress)
+                figures = verify_artifacts(net, artifacts, examples, task, threads, input_names, progress,
+                                           stepwise_schedule=(stepwise_entry or {}).get("schedule"))
                 verification = {**figures, "sentences": len(examples), "source": verify_source, "threads": threads}
                 check_agreement(figures, min_agreement, artifacts, int8)
             progress_step(bar, "manifest")
@@ -347,7 +366,9 @@ def export(
                 outputs=outputs,
                 quantization=quantization,
                 artifacts={"pte": pte_name, "onnx": onnx_name,
-                           **({"ort": artifacts["ort"].name} if "ort" in artifacts else {})},
+                           **({"ort": artifacts["ort"].name} if "ort" in artifacts else {}),
+                           **({"pte_stepwise": stepwise_name} if stepwise_name else {})},
+                stepwise=stepwise_entry,
                 # The operators a reduced ONNX Runtime build must include to run the .ort (android_demo/README.md).
                 ort_operators=operators_path.name if "ort" in artifacts else None,
                 onnx_graph=onnx_graph,
@@ -450,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ort-format", action="store_true",
                         help="also write the .onnx in ONNX Runtime's mobile format (.ort + required_operators.config "
                              "for a reduced ORT build)")
+    parser.add_argument("--stepwise", action="store_true",
+                        help="also write a stepwise .pte (methods embed, layer, head: the app chooses the depth)")
     parser.add_argument("--verbose", action="store_true",
                         help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
     args = parser.parse_args(argv)
@@ -461,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         backend=args.backend, out=args.out, threads=args.threads, calibration=args.calibration,
                         verify=not args.no_verify, min_agreement=args.min_agreement,
                         eval_data=args.eval_data, force=args.force, embedding=args.embedding, name=args.name,
-                        ort_format=args.ort_format, onnx_per_channel=args.onnx_per_channel)
+                        ort_format=args.ort_format, onnx_per_channel=args.onnx_per_channel, stepwise=args.stepwise)
     print(summary(result))
 
 

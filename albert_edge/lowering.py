@@ -70,15 +70,17 @@ def seq_dynamic_shapes(input_names: Sequence[str], max_seq_len: int) -> tuple[di
     return tuple({1: seq} for _ in input_names)
 
 
-def delegation_summary(edge_program_manager) -> dict[str, Any]:
-    """Partitions and per-op node counts of a lowered program (ExecuTorch's `get_delegation_info`)."""
+def delegation_summary(edge_program_manager, method: str = "forward") -> dict[str, Any]:
+    """Partitions and per-op node counts of a lowered program's `method` (ExecuTorch's `get_delegation_info`)."""
     from executorch.devtools.backend_debug import get_delegation_info
 
-    info = get_delegation_info(edge_program_manager.exported_program().graph_module)
-    frame = info.get_operator_delegation_dataframe()
-    frame = frame[frame.op_type != "Total"]
-    non_delegated = {row.op_type: int(row.occurrences_in_non_delegated_graphs) for row in frame.itertuples()
-                     if row.occurrences_in_non_delegated_graphs}
+    info = get_delegation_info(edge_program_manager.exported_program(method).graph_module)
+    non_delegated = {}
+    if info.num_delegated_nodes or info.num_non_delegated_nodes:  # the bare encoder's stepwise head has no operator
+        frame = info.get_operator_delegation_dataframe()
+        frame = frame[frame.op_type != "Total"]
+        non_delegated = {row.op_type: int(row.occurrences_in_non_delegated_graphs) for row in frame.itertuples()
+                         if row.occurrences_in_non_delegated_graphs}
     return {
         "partitions": int(info.num_delegated_subgraphs),
         "delegated_nodes": int(info.num_delegated_nodes),
@@ -113,6 +115,42 @@ def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequenc
         edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
         delegation = delegation_summary(edge)
         progress_step(bar, "pte: serialise")
+        buffer = edge.to_executorch(executorch_config()).buffer
+    path.write_bytes(buffer)
+    return delegation
+
+
+def export_stepwise_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
+                        recipe=None, bar: tqdm | None = None) -> dict[str, Any]:
+    """A multi-method .pte (`albert_edge.stepwise`: embed, one layer per hidden group, head), each method exported
+    with the sequence axis dynamic, quantized by `recipe` (dynamic int8 only: static scales would need the hidden
+    states as calibration data), lowered to XNNPACK; returns the delegation summary per method."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
+    from executorch.exir import to_edge_transform_and_lower
+
+    from albert_edge import stepwise
+    from quantize.xnnpack import executorch_config, register_quantized_kernels
+
+    if recipe is not None and recipe.needs_calibration:
+        raise ExportError("--stepwise takes dynamic int8 (or fp32); drop --calibration")
+    register_quantized_kernels()
+    forward_args = example_inputs(model.config, input_names, max_seq_len)
+    seq = torch.export.Dim("seq", min=1, max=max_seq_len)
+    args = stepwise.example_inputs(model, forward_args)
+    shapes = stepwise.dynamic_shapes(model, tuple({1: seq} for _ in input_names), seq)
+    progress_step(bar, "stepwise pte: export" + (" + quantize" if recipe else ""))
+    programs = {}
+    with torch.no_grad(), quiet():
+        for name, module in stepwise.methods(model).items():
+            module.eval()
+            programs[name] = (torch.export.export(module, args[name], dynamic_shapes=shapes[name]) if recipe is None
+                              else recipe.quantize(module, args[name], shapes[name]))
+        progress_step(bar, "stepwise pte: lower to XNNPACK")
+        edge = to_edge_transform_and_lower(programs, partitioner=[XnnpackPartitioner()])
+        delegation = {name: delegation_summary(edge, name) for name in programs}
+        progress_step(bar, "stepwise pte: serialise")
         buffer = edge.to_executorch(executorch_config()).buffer
     path.write_bytes(buffer)
     return delegation

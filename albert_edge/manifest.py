@@ -26,7 +26,7 @@ from albert_edge.files import AlbertEdgeError, atomic_write_text, strict_json
 FILE = "manifest.json"
 VERSION = 1  # albert_edge.export/1: what export writes and every reader here understands
 FORMAT = f"albert_edge.export/{VERSION}"
-BACKENDS = ("pte", "onnx", "ort")
+BACKENDS = ("pte", "onnx", "ort", "pte_stepwise")
 
 
 class ManifestError(AlbertEdgeError):
@@ -38,7 +38,7 @@ class Manifest:
     name: str  # the export's name (albert_NAME_int8)
     task: str  # a task in albert_edge.tasks
     max_seq_len: int  # the longest input the artifacts take
-    artifacts: dict[str, str | None]  # backend ("pte", "onnx", "ort") -> file name in the directory, or None
+    artifacts: dict[str, str | None]  # backend (BACKENDS) -> file name in the directory, or None
     config: dict[str, Any] = field(default_factory=dict)  # the model's config.json
     labels: dict[str, str] | None = None  # class id (as a string) -> name, for labelled tasks
     inputs: list[dict[str, Any]] = field(default_factory=list)  # {"name", "dtype", "shape", "seq_range"}
@@ -47,6 +47,7 @@ class Manifest:
     quantization: dict[str, Any] | None = None
     ort_operators: str | None = None  # the .ort's required-operators file, for a reduced ONNX Runtime build
     onnx_graph: dict[str, Any] | None = None  # how the .onnx was fused
+    stepwise: dict[str, Any] | None = None  # the stepwise .pte's methods and layer schedule (albert_edge.stepwise)
     links: dict[str, str] = field(default_factory=dict)  # model.pte / model.onnx -> the named file
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file name -> {"bytes", "sha256"}
     tokenizer: dict[str, Any] | None = None  # the tokenizer files an app loads
@@ -95,6 +96,7 @@ class Manifest:
         checks = {"name": str, "task": str, "max_seq_len": int, "artifacts": dict, "config": dict, "inputs": list,
                   "outputs": list, "links": dict, "files": dict, "postprocess": dict, "versions": dict,
                   "runtime_requirements": dict, "labels": (dict, type(None)), "tokenizer": (dict, type(None)),
+                  "stepwise": (dict, type(None)),
                   "verification": (dict, type(None))}
         for key, kind in checks.items():
             if key in data and (not isinstance(data[key], kind) or isinstance(data[key], bool)):

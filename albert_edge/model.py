@@ -289,11 +289,15 @@ class AlbertModel(AlbertPreTrainedModel, Formulated):
                 token_type_ids: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         x = self.embeddings(input_ids, token_type_ids)
         sequence_output = self.encoder(x, self.attention_bias(attention_mask, input_ids.shape[0]))
-        pooled = None
-        if self.pooler is not None:
-            first = sequence_output[:, 0]  # the [CLS] position
-            pooled = torch.tanh(self.pooler(first))
-        return sequence_output, pooled
+        return sequence_output, self.pool(sequence_output) if self.pooler is not None else None
+
+    def pool(self, sequence_output: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.pooler(sequence_output[:, 0]))  # the [CLS] position
+
+    def head(self, sequence_output: torch.Tensor) -> torch.Tensor:
+        """What follows the last layer application (the bare encoder: nothing). Every task model has a `head`, so a
+        forward can be cut at the shared layer (`albert_edge.stepwise`)."""
+        return sequence_output
 
 
 # -- heads -----------------------------------------------------------------------------------------------------------
@@ -338,6 +342,9 @@ class AlbertForPreTraining(AlbertPreTrainedModel):
         sequence_output, pooled = self.albert(input_ids, attention_mask, token_type_ids)
         return self.predictions(sequence_output), self.sop_classifier(pooled)
 
+    def head(self, sequence_output):
+        return self.predictions(sequence_output), self.sop_classifier(self.albert.pool(sequence_output))
+
 
 class AlbertForMaskedLM(AlbertPreTrainedModel):
     task = "masked-lm"
@@ -350,7 +357,10 @@ class AlbertForMaskedLM(AlbertPreTrainedModel):
         self.init_weights()
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        return self.predictions(self.albert(input_ids, attention_mask, token_type_ids)[0])  # (B, T, V)
+        return self.head(self.albert(input_ids, attention_mask, token_type_ids)[0])
+
+    def head(self, sequence_output):
+        return self.predictions(sequence_output)  # (B, T, V)
 
 
 class AlbertForSequenceClassification(AlbertPreTrainedModel):
@@ -368,6 +378,9 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
         pooled = self.albert(input_ids, attention_mask, token_type_ids)[1]
         return self.classifier(self.dropout(pooled))  # (B, num_labels)
 
+    def head(self, sequence_output):
+        return self.classifier(self.dropout(self.albert.pool(sequence_output)))
+
 
 class AlbertForTokenClassification(AlbertPreTrainedModel):
     task = "token-classification"
@@ -381,7 +394,9 @@ class AlbertForTokenClassification(AlbertPreTrainedModel):
         self.init_weights()
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        sequence_output = self.albert(input_ids, attention_mask, token_type_ids)[0]
+        return self.head(self.albert(input_ids, attention_mask, token_type_ids)[0])
+
+    def head(self, sequence_output):
         return self.classifier(self.dropout(sequence_output))  # (B, T, num_labels)
 
 
@@ -396,7 +411,10 @@ class AlbertForQuestionAnswering(AlbertPreTrainedModel):
         self.init_weights()
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        logits = self.qa_outputs(self.albert(input_ids, attention_mask, token_type_ids)[0])  # (B, T, 2)
+        return self.head(self.albert(input_ids, attention_mask, token_type_ids)[0])
+
+    def head(self, sequence_output):
+        logits = self.qa_outputs(sequence_output)  # (B, T, 2)
         return logits[..., 0], logits[..., 1]  # start, end: (B, T) each; the two selects run after the delegate
 
 

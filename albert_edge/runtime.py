@@ -179,6 +179,8 @@ class Runner:
 class ExecuTorchRunner(Runner):
     backend = "pte"
 
+    entry = "forward"  # the method inputs go into (StepwiseRunner: "embed")
+
     def __init__(self, path: Path, threads: int | None = None, input_names: list[str] | None = None,
                  output_names: list[str] | None = None, weight_cache: bool = True,
                  limits: InputLimits | None = None):
@@ -205,20 +207,30 @@ class ExecuTorchRunner(Runner):
                 self._program = Runtime.get().load_program(path)
                 # Read by XNNPACK when a method loads, so it is set for this load even if another runner changed it.
                 self.weight_cache = set_xnnpack_weight_cache(weight_cache)
-                self._method = self._program.load_method("forward")
+                if self.entry not in self._program.method_names:
+                    raise RuntimeLoadError(f"{path}: the program has no `{self.entry}` method (it has "
+                                           f"{', '.join(sorted(self._program.method_names))})")
+                self._method = self._program.load_method(self.entry)
+                self._load_more()
+        except RuntimeLoadError:
+            raise
         except (RuntimeError, ValueError) as e:
             raise RuntimeLoadError(f"{path}: not a loadable ExecuTorch program ({str(e).splitlines()[0]})") from None
-        if self._method is None:
-            raise RuntimeLoadError(f"{path}: the program has no `forward` method")
         meta = self._method.metadata
         n_inputs = meta.num_inputs()
         self.input_names = list(input_names or INPUT_ORDER[:n_inputs])
         if len(self.input_names) != n_inputs:
             raise RuntimeLoadError(f"{path}: the program takes {n_inputs} inputs, the manifest names "
                                    f"{self.input_names}")
-        self.output_names = list(output_names or [f"output_{i}" for i in range(meta.num_outputs())])
+        self.output_names = list(output_names or [f"output_{i}" for i in range(self._num_outputs())])
         # Memory-planned inputs are sized for the largest shape the program accepts: that is the seq upper bound.
         self.max_shape = tuple(meta.input_tensor_meta(0).sizes())
+
+    def _load_more(self) -> None:
+        """Load the methods besides the entry one (inside the load's error handling and weight-cache setting)."""
+
+    def _num_outputs(self) -> int:
+        return self._method.metadata.num_outputs()
 
     def _max_seq_len(self) -> int | None:
         # The program's own bound (its planned input size) and the manifest's, whichever is tighter.
@@ -233,6 +245,61 @@ class ExecuTorchRunner(Runner):
     def close(self) -> None:
         self._method = None
         self._program = None
+
+
+class StepwiseRunner(ExecuTorchRunner):
+    """A stepwise `.pte` (`albert_edge.stepwise`): `embed`, one `layer_<g>` per hidden group, `head`, chained here.
+    `run(..., depth=k)` applies the shared layer k times (default: the model's depth, which equals `forward`)."""
+
+    backend = "pte_stepwise"
+    entry = "embed"
+
+    def __init__(self, path: Path, schedule: list[str], threads: int | None = None,
+                 input_names: list[str] | None = None, output_names: list[str] | None = None,
+                 weight_cache: bool = True, limits: InputLimits | None = None):
+        if not schedule:
+            raise RuntimeLoadError(f"{path}: a stepwise program needs its layer schedule (the manifest's "
+                                   "stepwise.schedule); load the export directory")
+        self.schedule = list(schedule)
+        super().__init__(path, threads, input_names, output_names, weight_cache, limits)
+
+    def _load_more(self) -> None:
+        missing = [m for m in {*self.schedule, "head"} if m not in self._program.method_names]
+        if missing:
+            raise RuntimeLoadError(f"{self.path}: the program lacks method(s) {', '.join(sorted(missing))}")
+        self._layers = {name: self._program.load_method(name) for name in dict.fromkeys(self.schedule)}
+        self._head = self._program.load_method("head")
+
+    def _num_outputs(self) -> int:
+        return self._head.metadata.num_outputs()
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.schedule)
+
+    def run(self, inputs: dict[str, np.ndarray] | None = None, depth: int | None = None,
+            **arrays: np.ndarray) -> list[np.ndarray]:
+        depth = self.num_layers if depth is None else depth
+        if not 1 <= depth <= self.num_layers:
+            raise InvalidInputError(f"depth must be in 1..{self.num_layers}, got {depth}")
+        feed = self._feed({**(inputs or {}), **arrays})
+        return self._chain(feed, depth)
+
+    def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return self._chain(feed, self.num_layers)
+
+    def _chain(self, feed: dict[str, np.ndarray], depth: int) -> list[np.ndarray]:
+        import torch
+
+        hidden, bias = (torch.from_numpy(a) for a in execute(self._method, [torch.from_numpy(feed[name])
+                                                                              for name in self.input_names]))
+        for name in self.schedule[:depth]:
+            hidden = torch.from_numpy(execute(self._layers[name], [hidden, bias])[0])
+        return execute(self._head, [hidden])
+
+    def close(self) -> None:
+        self._layers, self._head = {}, None
+        super().close()
 
 
 def execute(method: Any, inputs: list[Any]) -> list[np.ndarray]:
@@ -299,7 +366,7 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
         raise RuntimeLoadError(f"{directory / MANIFEST}: no config.vocab_size, so inputs cannot be checked; "
                                "re-run the export")
     artifacts = manifest.artifacts
-    choice = backend or next((b for b in ("pte", "onnx", "ort") if artifacts.get(b)), None)
+    choice = backend or next((b for b in ("pte", "onnx", "ort", "pte_stepwise") if artifacts.get(b)), None)
     if not choice or not artifacts.get(choice):
         raise RuntimeLoadError(f"{directory}: the export has no {backend or 'pte, onnx or ort'} artifact")
     path = directory / artifacts[choice]
@@ -307,10 +374,13 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
         raise RuntimeLoadError(f"{path}: missing; the export directory is incomplete, re-run the export")
     if integrity:
         verify_artifact(path, manifest)
+    names = [i["name"] for i in manifest.inputs] or None
+    outputs = [o["name"] for o in manifest.outputs] or None
     if choice == "pte":
-        names = [i["name"] for i in manifest.inputs] or None
-        outputs = [o["name"] for o in manifest.outputs] or None
         return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache, limits=limits)
+    if choice == "pte_stepwise":
+        schedule = (manifest.stepwise or {}).get("schedule") or []
+        return StepwiseRunner(path, schedule, threads, names, outputs, weight_cache=weight_cache, limits=limits)
     return OnnxRunner(path, threads, limits=limits)
 
 
@@ -360,6 +430,9 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
         if limits is None:
             raise RuntimeLoadError(f"{path}: no export manifest beside it gives the vocabulary size; load the export "
                                    "directory, or pass vocab_size= (check_inputs=False skips the checks)")
+    if manifest is not None and path.name == manifest.artifact("pte_stepwise"):
+        return StepwiseRunner(path, (manifest.stepwise or {}).get("schedule") or [], threads,
+                              [i["name"] for i in manifest.inputs] or None, weight_cache=weight_cache, limits=limits)
     if path.suffix == ".pte":
         return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits)
     return OnnxRunner(path, threads, limits=limits)  # .onnx, or .ort: ONNX Runtime reads its mobile format alike

@@ -77,10 +77,12 @@ def _top1(task: str, outputs: Sequence[np.ndarray]) -> np.ndarray | None:
 
 
 def verify_artifacts(model: AlbertPreTrainedModel, artifacts: dict[str, Path], examples: Sequence[Example], task: str,
-           threads: int | None, input_names: Sequence[str], progress: bool = True) -> dict[str, dict[str, Any]]:
+                     threads: int | None, input_names: Sequence[str], progress: bool = True,
+                     stepwise_schedule: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Run every artifact on every example at its own length and compare with the fp32 eager model.
 
-    `threads` applies to the eager reference and to both runtimes."""
+    `threads` applies to the eager reference and to both runtimes; the stepwise .pte runs at full depth through
+    `runtime.StepwiseRunner` with `stepwise_schedule`."""
     from albert_edge import runtime
 
     references = []
@@ -100,8 +102,12 @@ def verify_artifacts(model: AlbertPreTrainedModel, artifacts: dict[str, Path], e
         gold = np.array([e.label for e in examples])
         results["eager"] = {"accuracy": float(np.mean([_top1(task, r)[0] for r in references] == gold))}
     for backend, path in artifacts.items():
-        runner = runtime.load(path, threads=threads, vocab_size=model.config.vocab_size,
-                              type_vocab_size=model.config.type_vocab_size)
+        if backend == "pte_stepwise":
+            limits = runtime.InputLimits(model.config.vocab_size, model.config.type_vocab_size)
+            runner = runtime.StepwiseRunner(path, stepwise_schedule or [], threads, list(input_names), limits=limits)
+        else:
+            runner = runtime.load(path, threads=threads, vocab_size=model.config.vocab_size,
+                                  type_vocab_size=model.config.type_vocab_size)
         diffs, ref_flat, act_flat, agree, total, correct, seconds = [], [], [], 0, 0, 0, 0.0
         try:
             for example, reference in tqdm(list(zip(examples, references)), desc=f"verify: {backend}",

@@ -1,0 +1,120 @@
+"""Stepwise programs (albert_edge/stepwise.py): embed -> layer x N -> head, the loop over depth outside the program."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from albert_edge import runtime, stepwise, tasks
+from albert_edge.config import AlbertConfig
+from albert_edge.export import ExportError, export
+from albert_edge.lowering import export_stepwise_pte, model_input_names
+from albert_edge.model import model_for_task
+from albert_edge.pipeline import pipeline
+from quantize.xnnpack import XnnpackInt8Recipe
+from test_export import save_hf  # the tiny transformers checkpoint the export tests use
+
+CONFIG = dict(vocab_size=300, embedding_size=16, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+              intermediate_size=64, max_position_embeddings=64, id2label={0: "a", 1: "b", 2: "c"})
+
+
+def _inputs(task: str, seq: int = 11, seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    arrays = {"input_ids": torch.randint(5, 300, (1, seq), generator=g), "attention_mask": torch.ones(1, seq).long(),
+              "token_type_ids": (torch.arange(seq) >= seq // 2).long()[None]}
+    return [arrays[n] for n in model_input_names(task)]
+
+
+def _tuple(out):
+    return out if isinstance(out, tuple) else (out,)
+
+
+def test_schedule_is_hf_group_arithmetic():
+    assert stepwise.schedule(AlbertConfig(**{**CONFIG, "num_hidden_layers": 12})) == [0] * 12
+    assert stepwise.schedule(AlbertConfig(**{**CONFIG, "num_hidden_layers": 6, "num_hidden_groups": 3})) == [
+        0, 0, 1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("task", tasks.names(exportable=True))
+@pytest.mark.parametrize("groups", [1, 3])
+def test_the_eager_chain_is_forward(task, groups):
+    torch.manual_seed(0)
+    model = model_for_task(AlbertConfig(**{**CONFIG, "num_hidden_groups": groups}), task).eval()
+    x = _inputs(task)
+    with torch.no_grad():
+        want, got = _tuple(model(*x)), _tuple(stepwise.run_eager(model, x))
+    assert all(torch.equal(a, b) for a, b in zip(want, got))
+    with torch.no_grad():  # depth 1 is a different model, not the same one
+        shallow = _tuple(stepwise.run_eager(model, x, depth=1))
+    assert not torch.equal(shallow[0], want[0])
+    with pytest.raises(ValueError, match="depth must be in 1..3"):
+        stepwise.run_eager(model, x, depth=4)
+
+
+@pytest.mark.parametrize("task", tasks.names(exportable=True))
+@pytest.mark.parametrize("int8", [False, True])
+def test_stepwise_pte_matches_forward_at_every_depth(task, int8, tmp_path):
+    torch.manual_seed(0)
+    model = model_for_task(AlbertConfig(**CONFIG), task).eval()
+    names = model_input_names(task)
+    path = tmp_path / "m.pte"
+    delegation = export_stepwise_pte(model, path, input_names=names, max_seq_len=32,
+                                     recipe=XnnpackInt8Recipe() if int8 else None)
+    assert set(delegation) == {"embed", "layer_0", "head"}
+    # Each method is one XNNPACK partition (the bare encoder's head is the identity: nothing to delegate).
+    identity_head = task == "feature-extraction"
+    assert [d["partitions"] for d in delegation.values()] == [1, 1, 0 if identity_head else 1]
+    runner = runtime.StepwiseRunner(path, ["layer_0"] * 3, input_names=names,
+                                    limits=runtime.InputLimits(300, 2, 32))
+    for seq in (3, 11, 32):  # one program serves every length
+        x = _inputs(task, seq)
+        for depth in (1, 2, 3):
+            with torch.no_grad():
+                want = [o.numpy() for o in _tuple(stepwise.run_eager(model, x, depth=depth))]
+            got = runner.run({n: a.numpy() for n, a in zip(names, x)}, depth=depth)
+            for a, b in zip(want, got):
+                if int8:  # dynamic int8 against fp32: close, not equal
+                    assert 20 * np.log10(np.linalg.norm(a) / np.linalg.norm(a - b)) > 20
+                else:
+                    np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5)
+    with pytest.raises(runtime.InvalidInputError, match="depth must be in 1..3"):
+        runner.run({n: a.numpy() for n, a in zip(names, _inputs(task))}, depth=0)
+    runner.close()
+
+
+def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
+    hf = save_hf(tmp_path / "hf")
+    result = export(hf, int8=True, backend="pte", max_seq_len=32, out=tmp_path / "out", stepwise=True,
+                    progress=False)
+    manifest = json.loads((result.out / "manifest.json").read_text())
+    name = manifest["artifacts"]["pte_stepwise"]
+    assert name.endswith("_stepwise.pte") and name in manifest["files"]
+    entry = manifest["stepwise"]
+    assert entry["methods"] == ["embed", "layer_0", "head"] and entry["schedule"] == ["layer_0"] * 2
+    assert entry["num_hidden_layers"] == 2 and entry["embed_inputs"] == ["input_ids", "attention_mask"]
+    figures = manifest["verification"]["pte_stepwise"]
+    # The chain at full depth runs the same int8 kernels as `forward`: it agrees with eager as the .pte does.
+    assert figures["top1_agreement"] >= 0.99 and figures["snr_db"] > 25
+    assert abs(figures["snr_db"] - manifest["verification"]["pte"]["snr_db"]) < 1.0
+    p = pipeline(result.out, artifact="pte_stepwise")
+    q = pipeline(result.out, artifact="pte")
+    text = "a gripping , funny film ."
+    assert p(text)["label"] == q(text)["label"]
+    # A stepwise .pte loaded by path finds its schedule in the manifest beside it.
+    by_path = runtime.load(result.out / name)
+    assert isinstance(by_path, runtime.StepwiseRunner) and by_path.num_layers == 2
+
+
+def test_stepwise_refuses_what_it_cannot_do(tmp_path):
+    hf = save_hf(tmp_path / "hf")
+    with pytest.raises(ExportError, match="--stepwise writes a .pte; use it with --backend pte or all"):
+        export(hf, backend="onnx", stepwise=True, out=tmp_path / "a", progress=False)
+    calibration = tmp_path / "c.txt"
+    calibration.write_text("some text\n")
+    with pytest.raises(ExportError, match="--stepwise takes dynamic int8"):
+        export(hf, int8=True, calibration=calibration, stepwise=True, out=tmp_path / "b", progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    plain = export(hf, backend="pte", max_seq_len=16, out=tmp_path / "plain", verify=False, progress=False)
+    with pytest.raises(runtime.RuntimeLoadError, match="no `embed` method"):
+        runtime.StepwiseRunner(plain.out / plain.manifest["artifacts"]["pte"], ["layer_0"], limits=None)
