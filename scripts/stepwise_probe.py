@@ -1,0 +1,70 @@
+"""Latency of the stepwise .pte against `forward`, interleaved in one process, and the cost of each depth.
+
+    python -m albert_edge.export --model runs/albert-base-v2 --int8 --backend pte --stepwise --no-verify \\
+        --out runs/base_int8_stepwise
+    OMP_WAIT_POLICY=PASSIVE python scripts/stepwise_probe.py runs/base_int8_stepwise --threads 2
+
+For each sequence length: rounds alternate forward and the full-depth chain (so machine drift hits both alike) and
+the medians and their ratio are printed; then the chain's median at depths 1, N/4, N/2, 3N/4 and N, which is what
+an early exit saves. Random token ids (latency does not depend on them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from albert_edge import runtime
+
+
+def _inputs(names: list[str], seq: int, vocab: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    ids = rng.integers(5, vocab, size=(1, seq), dtype=np.int64)
+    arrays = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    return {n: arrays[n] for n in names}
+
+
+def _ms(call, feed, **kwargs) -> float:
+    started = time.perf_counter()
+    call(feed, **kwargs)
+    return 1000 * (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("export_dir")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seq", type=int, nargs="+", default=[16, 128])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    args = parser.parse_args()
+
+    forward = runtime.load(args.export_dir, threads=args.threads, backend="pte")
+    chain = runtime.load(args.export_dir, threads=args.threads, backend="pte_stepwise")
+    vocab = forward.limits.vocab_size
+    rng = np.random.default_rng(0)
+    print(f"threads {args.threads}, {args.rounds} interleaved rounds after {args.warmup} warm-up, median ms")
+    for seq in args.seq:
+        feed = _inputs(forward.input_names, seq, vocab, rng)
+        np.testing.assert_allclose(chain.run(feed)[0], forward.run(feed)[0], rtol=1e-4, atol=1e-4)
+        for _ in range(args.warmup):
+            forward.run(feed)
+            chain.run(feed)
+        times = {"forward": [], "stepwise": []}
+        for _ in range(args.rounds):
+            times["forward"].append(_ms(forward.run, feed))
+            times["stepwise"].append(_ms(chain.run, feed))
+        f, s = (statistics.median(times[k]) for k in ("forward", "stepwise"))
+        print(f"seq {seq}: forward {f:.2f}  stepwise (full depth) {s:.2f}  ratio {s / f:.3f}")
+        n = chain.num_layers
+        depths = sorted({1, max(1, n // 4), max(1, n // 2), max(1, 3 * n // 4), n})
+        per_depth = {d: statistics.median(_ms(chain.run, feed, depth=d) for _ in range(max(5, args.rounds // 3)))
+                     for d in depths}
+        print(f"seq {seq}: stepwise by depth " + ", ".join(f"{d}: {ms:.2f}" for d, ms in per_depth.items())
+              + f"  (depth {n // 2} / full = {per_depth[max(1, n // 2)] / per_depth[n]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
