@@ -288,14 +288,53 @@ class StepwiseRunner(ExecuTorchRunner):
     def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         return self._chain(feed, self.num_layers)
 
-    def _chain(self, feed: dict[str, np.ndarray], depth: int) -> list[np.ndarray]:
+    def _chain(self, feed: dict[str, np.ndarray], depth: int, each_depth=None) -> list[np.ndarray]:
+        """`depth` applications then the head; `each_depth(k, hidden)` (if given) runs after application k and
+        may return the head's outputs to stop there."""
         import torch
 
         hidden, bias = (torch.from_numpy(a) for a in execute(self._method, [torch.from_numpy(feed[name])
                                                                               for name in self.input_names]))
-        for name in self.schedule[:depth]:
+        for k, name in enumerate(self.schedule[:depth], 1):
+            # A copy, not a view: the layer's output buffer is where its next call writes.
             hidden = torch.from_numpy(execute(self._layers[name], [hidden, bias])[0])
+            if each_depth is not None:
+                outputs = each_depth(k, hidden)
+                if outputs is not None:
+                    return outputs
         return execute(self._head, [hidden])
+
+    def outputs_by_depth(self, inputs: dict[str, np.ndarray] | None = None, **arrays) -> list[list[np.ndarray]]:
+        """The head's outputs after every depth 1..N, in one pass (what `exits.calibrate` needs)."""
+        by_depth: list[list[np.ndarray]] = []
+
+        def record(k, hidden):
+            by_depth.append(execute(self._head, [hidden]))
+            return by_depth[-1] if k == self.num_layers else None
+
+        self._chain(self._feed({**(inputs or {}), **arrays}), self.num_layers, record)
+        return by_depth
+
+    def run_adaptive(self, policy, inputs: dict[str, np.ndarray] | None = None,
+                     **arrays) -> tuple[list[np.ndarray], int]:
+        """Apply the layer until `policy` (an `albert_edge.exits.ExitPolicy`) stops on the head's first output;
+        returns the outputs and the depth used."""
+        seen: list[np.ndarray] = []
+        used = {"depth": self.num_layers}
+
+        def decide(k, hidden):
+            if k < policy.min_depth and k < self.num_layers:
+                seen.append(None)
+                return None
+            outputs = execute(self._head, [hidden])
+            seen.append(outputs[0])
+            if k == self.num_layers or policy.should_exit(seen):
+                used["depth"] = k
+                return outputs
+            return None
+
+        outputs = self._chain(self._feed({**(inputs or {}), **arrays}), self.num_layers, decide)
+        return outputs, used["depth"]
 
     def close(self) -> None:
         self._layers, self._head = {}, None

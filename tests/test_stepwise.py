@@ -8,6 +8,7 @@ import torch
 
 from albert_edge import runtime, stepwise, tasks
 from albert_edge.config import AlbertConfig
+from albert_edge.exits import ExitPolicy, exit_depth
 from albert_edge.export import ExportError, export
 from albert_edge.lowering import export_stepwise_pte, model_input_names
 from albert_edge.model import model_for_task
@@ -109,6 +110,16 @@ def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
     # A stepwise .pte loaded by path finds its schedule in the manifest beside it.
     by_path = runtime.load(result.out / name)
     assert isinstance(by_path, runtime.StepwiseRunner) and by_path.num_layers == 2
+    # Adaptive depth: the runner's decisions are the offline policy's on the same per-depth logits.
+    ids = p.tokenizer.encode(text).input_ids
+    feed = {"input_ids": np.array([ids]), "attention_mask": np.ones((1, len(ids)), dtype=np.int64)}
+    by_depth = by_path.outputs_by_depth(feed)
+    assert len(by_depth) == 2 and np.array_equal(by_depth[-1][0], by_path.run(feed)[0])
+    for policy in (ExitPolicy("patience", 1), ExitPolicy("entropy", 1.0), ExitPolicy("entropy", 0.0),
+                   ExitPolicy("patience", 1, min_depth=2)):
+        outputs, depth = by_path.run_adaptive(policy, feed)
+        assert depth == exit_depth(policy, [o[0] for o in by_depth])
+        assert np.array_equal(outputs[0], by_depth[depth - 1][0])
 
 
 def test_stepwise_refuses_what_it_cannot_do(tmp_path):
