@@ -74,7 +74,7 @@ def eager_run_fn(model) -> Callable[..., Any]:
     return run
 
 
-def runner_run_fn(runner) -> Callable[..., Any]:
+def runner_run_fn(runner, depth: int | None = None) -> Callable[..., Any]:
     """An `albert_edge.runtime` Runner as a run_fn. Rows run one at a time, each cut to its own length, as an app
     runs them; outputs are padded back to the batch (QA returns (start, end), other tasks their one output)."""
     names = list(runner.input_names)
@@ -88,8 +88,8 @@ def runner_run_fn(runner) -> Callable[..., Any]:
         for row in range(input_ids.shape[0]):
             n = int(attention_mask[row].sum())
             lengths.append(n)
-            rows.append([np.asarray(o) for o in runner.run({k: np.ascontiguousarray(arrays[k][row: row + 1, :n])
-                                                            for k in names})])
+            feed = {k: np.ascontiguousarray(arrays[k][row: row + 1, :n]) for k in names}
+            rows.append([np.asarray(o) for o in (runner.run(feed, depth=depth) if depth else runner.run(feed))])
         outputs = []
         for k in range(len(rows[0])):
             per_row = [r[k] for r in rows]
@@ -128,7 +128,9 @@ class Pipeline:
     task: str = ""
 
     def __init__(self, directory: str | Path, artifact: str | None = None, threads: int | None = None,
-                 manifest: Manifest | None = None):
+                 manifest: Manifest | None = None, depth: int | str | None = None, exit_policy=None):
+        """`depth` (the stepwise artifact only): a number of layer applications, or "adaptive" to stop when
+        `exit_policy` (an `albert_edge.exits.ExitPolicy`; default the manifest's `stepwise.exit_policy`) says so."""
         self.directory = Path(directory)
         self.manifest = manifest or read_manifest(self.directory)
         if self.manifest.task != self.task:
@@ -150,7 +152,28 @@ class Pipeline:
         self.params = {**postprocess_params(self.task, self.manifest.config), **self.manifest.postprocess}
         # Through the directory, so the runner takes its input names from the manifest.
         self.runner = runtime.load(self.directory, threads=threads, backend=artifact, manifest=self.manifest)
-        self.run_fn = runner_run_fn(self.runner)
+        self.depth, self.exit_policy = self._depth(depth, exit_policy)
+        self.run_fn = runner_run_fn(self.runner, self.depth if isinstance(self.depth, int) else None)
+
+    def _depth(self, depth, exit_policy):
+        if depth is None:
+            return None, None
+        if not isinstance(self.runner, runtime.StepwiseRunner):
+            raise PipelineError(f"depth={depth!r} needs the stepwise artifact: export with --stepwise and pass "
+                                "artifact='pte_stepwise'")
+        if depth == "adaptive":
+            if self.task != "sequence-classification":
+                raise PipelineError(f"adaptive depth decides on class logits; a {self.task} model takes a fixed depth")
+            from albert_edge.exits import ExitPolicy
+
+            recorded = (self.manifest.stepwise or {}).get("exit_policy")
+            policy = exit_policy or (ExitPolicy.from_dict(recorded) if recorded else None)
+            if policy is None:
+                raise PipelineError(f"{self.directory / MANIFEST} records no exit policy; pass exit_policy=")
+            return depth, policy
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= self.runner.num_layers:
+            raise PipelineError(f"depth must be 1..{self.runner.num_layers} or 'adaptive', got {depth!r}")
+        return depth, None
 
     def _tokenizer(self) -> AlbertTokenizer:
         name = (self.manifest.tokenizer or {}).get("spiece_model") or MODEL_FILE
@@ -190,11 +213,18 @@ class TextClassificationPipeline(Pipeline):
     def _one(self, text: str) -> dict:
         enc = self.tokenizer.encode(text, max_length=self.max_seq_len)
         ids = np.array([enc.input_ids], dtype=np.int64)
-        logits = np.asarray(self.run_fn(ids, np.ones_like(ids), np.array([enc.token_type_ids], dtype=np.int64)))
+        types = np.array([enc.token_type_ids], dtype=np.int64)
+        used = self.depth
+        if self.depth == "adaptive":
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": types}
+            outputs, used = self.runner.run_adaptive(self.exit_policy, {n: feed[n] for n in self.runner.input_names})
+            logits = np.asarray(outputs[0])
+        else:
+            logits = np.asarray(self.run_fn(ids, np.ones_like(ids), types))
         probs = np.exp(logits[0] - logits[0].max())
         probs /= probs.sum()
         best = int(probs.argmax())
-        return {"label": self.labels[best], "score": float(probs[best])}
+        return {"label": self.labels[best], "score": float(probs[best]), **({"depth": used} if used else {})}
 
 
 class TokenClassificationPipeline(Pipeline):
@@ -230,7 +260,7 @@ class QuestionAnsweringPipeline(Pipeline):
 
 
 def pipeline(directory: str | Path, artifact: str | None = None, threads: int | None = None,
-             manifest: Manifest | None = None) -> Pipeline:
+             manifest: Manifest | None = None, **options: Any) -> Pipeline:
     """The pipeline for the task in `directory/manifest.json` (the registry names its class); `manifest` stands in
     for the file (export's task metrics run before it is written)."""
     manifest = manifest or read_manifest(directory)
@@ -238,7 +268,8 @@ def pipeline(directory: str | Path, artifact: str | None = None, threads: int | 
     if task not in tasks.names(pipeline=True):
         raise PipelineError(f"{directory}: no pipeline for task {task!r}; pipelines run "
                             f"{', '.join(tasks.names(pipeline=True))}")
-    return tasks.get(task).pipeline_class()(directory, artifact=artifact, threads=threads, manifest=manifest)
+    return tasks.get(task).pipeline_class()(directory, artifact=artifact, threads=threads, manifest=manifest,
+                                            **options)
 
 
 # -- evaluation ------------------------------------------------------------------------------------------------------

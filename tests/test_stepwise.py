@@ -12,7 +12,7 @@ from albert_edge.exits import ExitPolicy, exit_depth
 from albert_edge.export import ExportError, export
 from albert_edge.lowering import export_stepwise_pte, model_input_names
 from albert_edge.model import model_for_task
-from albert_edge.pipeline import pipeline
+from albert_edge.pipeline import PipelineError, pipeline
 from quantize.xnnpack import XnnpackInt8Recipe
 from test_export import save_hf  # the tiny transformers checkpoint the export tests use
 
@@ -120,6 +120,18 @@ def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
         outputs, depth = by_path.run_adaptive(policy, feed)
         assert depth == exit_depth(policy, [o[0] for o in by_depth])
         assert np.array_equal(outputs[0], by_depth[depth - 1][0])
+    # Pipelines: a fixed depth, or adaptive with a policy; the depth used is reported per input.
+    labels = ["negative", "positive"]
+    shallow = pipeline(result.out, artifact="pte_stepwise", depth=1)(text)
+    assert shallow["depth"] == 1 and shallow["label"] == labels[int(np.argmax(by_depth[0][0]))]
+    policy = ExitPolicy("entropy", 1.0)  # always confident enough: exits at depth 1
+    adaptive = pipeline(result.out, artifact="pte_stepwise", depth="adaptive", exit_policy=policy)([text, text])
+    assert [r["depth"] for r in adaptive] == [1, 1] and adaptive[0]["label"] == shallow["label"]
+    for kwargs, message in (({"artifact": "pte", "depth": 1}, "needs the stepwise artifact"),
+                            ({"artifact": "pte_stepwise", "depth": 3}, "depth must be 1..2 or 'adaptive'"),
+                            ({"artifact": "pte_stepwise", "depth": "adaptive"}, "records no exit policy")):
+        with pytest.raises(PipelineError, match=message):
+            pipeline(result.out, **kwargs)
 
 
 def test_stepwise_refuses_what_it_cannot_do(tmp_path):
