@@ -88,7 +88,7 @@ def evaluate(policy: ExitPolicy, logits: np.ndarray, labels: Sequence[int]) -> d
 def candidates(num_layers: int) -> list[ExitPolicy]:
     """The policies `calibrate` tries: patience 1..N-1 and 20 entropy thresholds, from depth 1."""
     return ([ExitPolicy("patience", p) for p in range(1, num_layers)]
-            + [ExitPolicy("entropy", round(t, 2)) for t in np.linspace(0.05, 1.0, 20)])
+            + [ExitPolicy("entropy", round(float(t), 2)) for t in np.linspace(0.05, 1.0, 20)])
 
 
 def calibrate(logits: np.ndarray, labels: Sequence[int], max_loss: float = 0.005,

@@ -58,6 +58,7 @@ from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
 from albert_edge.qa import article_spec
 from albert_edge.quiet import set_verbose
+from albert_edge.runtime import InputLimits
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 from albert_edge import stepwise as stepwise_module
@@ -68,6 +69,7 @@ from albert_edge.verify import (
     task_metrics,
     verify_artifacts,
 )
+from albert_edge.verify import exit_calibration as exit_calibration_entry
 
 EXPORT_TASKS = tasks.names(exportable=True)
 BACKENDS = ("pte", "onnx", "all")
@@ -199,13 +201,19 @@ def export(
     ort_format: bool = False,
     onnx_per_channel: bool = False,
     stepwise: bool = False,
+    exit_calibration: str | os.PathLike | None = None,
+    exit_max_loss: float = 0.005,
     progress: bool = True,
 ) -> ExportResult:
     """Export `model` (an HF-format ALBERT dir or hub id; default: the bundled model) and return what was written.
     `ort_format` also writes the `.onnx` in ONNX Runtime's mobile format (`.ort` + the operator list for a reduced
     ORT build). `onnx_per_channel`: the int8 `.onnx` with one weight scale per output channel (default per tensor).
     `stepwise` also writes a stepwise `.pte` (`albert_edge.stepwise`: methods embed, layer_<g>, head; the app runs
-    the loop over depth), verified against eager at full depth like the others.
+    the loop over depth), verified against eager at full depth like the others. `exit_calibration` (with
+    `stepwise`, sequence classification): a labelled `sentence<TAB>label` file of held-in data (never the data you
+    report) on which an early-exit policy is chosen (`albert_edge.exits.calibrate`, at most `exit_max_loss`
+    accuracy lost against full depth); it goes into the manifest, and labelled `eval_data` reports its accuracy and
+    mean depth.
 
     Raises ExportError for input it cannot use (nothing is written) and when verification agreement falls below
     `min_agreement` (the output directory is not created).
@@ -218,6 +226,10 @@ def export(
         raise ExportError("--stepwise writes a .pte; use it with --backend pte or all")
     if stepwise and calibration is not None:
         raise ExportError("--stepwise takes dynamic int8 (or fp32); drop --calibration")
+    if exit_calibration is not None and not stepwise:
+        raise ExportError("--exit-calibration chooses the stepwise program's exit policy; add --stepwise")
+    if not 0.0 <= exit_max_loss < 1.0:
+        raise ExportError(f"--exit-max-loss must be in [0, 1), got {exit_max_loss}")
     if backend not in BACKENDS:
         raise ExportError(f"--backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if task is not None and task not in EXPORT_TASKS:
@@ -280,6 +292,11 @@ def export(
             raise ExportError(f"--eval-data {data_path}: no such file")
         task_eval, eval_data = (str(data_path), articles), None
     eval_texts, eval_labels = (read_eval_data(eval_data, config, task) if eval_data is not None else (None, None))
+    exit_texts, exit_labels = None, None
+    if exit_calibration is not None:
+        if task != "sequence-classification":
+            raise ExportError(f"--exit-calibration decides on class logits; a {task} model has none")
+        exit_texts, exit_labels = read_eval_data(exit_calibration, config, task)
 
     # 2. Load.
     try:
@@ -305,7 +322,7 @@ def export(
     onnx_name = f"albert_{name}_{precision}.onnx" if backend in ("onnx", "all") else None
     stepwise_name = f"albert_{name}_xnnpack_{precision}_stepwise.pte" if stepwise else None
     steps = ((3 if pte_name else 0) + ((2 if int8 else 1) + int(ort_format) if onnx_name else 0) + 2 + int(verify)
-             + (3 if stepwise_name else 0))
+             + (3 if stepwise_name else 0) + (1 if exit_calibration is not None else 0))
     bar = tqdm(total=steps, desc=f"export {name} {precision}", unit="step", disable=not progress)
     try:
         with output as staging:  # built in a hidden staging dir, swapped into place at the end
@@ -343,6 +360,14 @@ def export(
                                            stepwise_schedule=(stepwise_entry or {}).get("schedule"))
                 verification = {**figures, "sentences": len(examples), "source": verify_source, "threads": threads}
                 check_agreement(figures, min_agreement, artifacts, int8)
+            if exit_texts is not None:
+                progress_step(bar, "stepwise: exit policy")
+                held_in = build_examples(exit_texts, exit_labels, tokenizer, config, task, max_seq_len, input_names)
+                labelled_eval = [e for e in examples if e.label is not None]
+                stepwise_entry.update(exit_calibration_entry(
+                    artifacts["pte_stepwise"], stepwise_entry["schedule"], held_in, labelled_eval, input_names,
+                    InputLimits(config.vocab_size, config.type_vocab_size), threads, exit_max_loss,
+                    Path(exit_calibration).name))
             progress_step(bar, "manifest")
             inputs, outputs = _io_spec(net, input_names, max_seq_len)
             quantization = (quantization_entry(xnnpack_recipe, onnx_recipe, bool(pte_name), bool(onnx_name),
@@ -473,6 +498,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "for a reduced ORT build)")
     parser.add_argument("--stepwise", action="store_true",
                         help="also write a stepwise .pte (methods embed, layer, head: the app chooses the depth)")
+    parser.add_argument("--exit-calibration", default=None, metavar="FILE",
+                        help="held-in sentence<TAB>label data to choose the stepwise early-exit policy on")
+    parser.add_argument("--exit-max-loss", type=float, default=0.005,
+                        help="accuracy the exit policy may lose against full depth on that data (default 0.005)")
     parser.add_argument("--verbose", action="store_true",
                         help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
     args = parser.parse_args(argv)
@@ -484,7 +513,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         backend=args.backend, out=args.out, threads=args.threads, calibration=args.calibration,
                         verify=not args.no_verify, min_agreement=args.min_agreement,
                         eval_data=args.eval_data, force=args.force, embedding=args.embedding, name=args.name,
-                        ort_format=args.ort_format, onnx_per_channel=args.onnx_per_channel, stepwise=args.stepwise)
+                        ort_format=args.ort_format, onnx_per_channel=args.onnx_per_channel, stepwise=args.stepwise,
+                        exit_calibration=args.exit_calibration, exit_max_loss=args.exit_max_loss)
     print(summary(result))
 
 

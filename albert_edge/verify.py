@@ -168,3 +168,37 @@ def check_agreement(figures: dict[str, dict[str, Any]], min_agreement: float, ar
             raise ExportError(
                 f"{path.name}: top-1 agreement with the fp32 model is {agreement:.4f} < --min-agreement "
                 f"{min_agreement} (SNR {figures[backend]['snr_db']} dB); nothing was written; {advice}")
+
+
+def depth_logits(path: Path, schedule: list[str], examples: Sequence[Example], input_names: Sequence[str],
+                 limits, threads: int | None) -> np.ndarray:
+    """The stepwise program's first output after every depth, per example: (examples, depths, classes)."""
+    from albert_edge import runtime
+
+    runner = runtime.StepwiseRunner(path, schedule, threads, list(input_names), limits=limits)
+    try:
+        return np.stack([np.stack([outputs[0][0] for outputs in runner.outputs_by_depth(e.inputs)])
+                         for e in examples])
+    finally:
+        runner.close()
+
+
+def exit_calibration(path: Path, schedule: list[str], calibration: Sequence[Example], evaluation: Sequence[Example],
+                     input_names: Sequence[str], limits, threads: int | None, max_loss: float,
+                     source: str) -> dict[str, Any]:
+    """Choose an exit policy on held-in labelled `calibration` examples (`exits.calibrate`), and report it on the
+    labelled `evaluation` examples (the export's eval data) when there are any: the manifest's stepwise entry."""
+    from albert_edge import exits
+
+    logits = depth_logits(path, schedule, calibration, input_names, limits, threads)
+    policy, figures = exits.calibrate(logits, [e.label for e in calibration], max_loss=max_loss)
+    entry: dict[str, Any] = {"exit_policy": policy.to_dict() if policy else None,
+                             "exit_calibration": {"data": source, "examples": len(calibration), **figures}}
+    if evaluation:
+        held_out = depth_logits(path, schedule, evaluation, input_names, limits, threads)
+        labels = [e.label for e in evaluation]
+        full = float(np.mean(held_out[:, -1].argmax(-1) == np.asarray(labels)))
+        shipped = exits.evaluate(policy, held_out, labels) if policy else {"accuracy": full,
+                                                                            "mean_depth": held_out.shape[1]}
+        entry["exit_evaluation"] = {"examples": len(evaluation), "full_depth_accuracy": full, **shipped}
+    return entry

@@ -146,3 +146,31 @@ def test_stepwise_refuses_what_it_cannot_do(tmp_path):
     plain = export(hf, backend="pte", max_seq_len=16, out=tmp_path / "plain", verify=False, progress=False)
     with pytest.raises(runtime.RuntimeLoadError, match="no `embed` method"):
         runtime.StepwiseRunner(plain.out / plain.manifest["artifacts"]["pte"], ["layer_0"], limits=None)
+
+
+def test_export_calibrates_an_exit_policy_and_pipelines_use_it(tmp_path):
+    hf = save_hf(tmp_path / "hf")
+    held_in = tmp_path / "held_in.tsv"
+    held_in.write_text("sentence\tlabel\n" + "".join(f"sentence number {i} is {'good' if i % 2 else 'bad'} .\t{i % 2}\n"
+                                                     for i in range(12)))
+    report = tmp_path / "report.tsv"
+    report.write_text("sentence\tlabel\na gripping , funny film .\t1\ndull and far too long .\t0\n")
+    # A loss budget this wide admits any policy, so the cheapest (exit at depth 1) is chosen.
+    result = export(hf, int8=True, backend="pte", max_seq_len=32, out=tmp_path / "out", stepwise=True,
+                    exit_calibration=held_in, exit_max_loss=0.99, eval_data=report, progress=False)
+    entry = result.manifest["stepwise"]
+    assert entry["exit_policy"] is not None and entry["exit_calibration"]["mean_depth"] == 1.0
+    assert entry["exit_calibration"]["data"] == "held_in.tsv" and entry["exit_calibration"]["examples"] == 12
+    assert entry["exit_evaluation"]["examples"] == 2 and entry["exit_evaluation"]["mean_depth"] == 1.0
+    results = pipeline(result.out, artifact="pte_stepwise", depth="adaptive")(["fine", "awful"])
+    assert [r["depth"] for r in results] == [1, 1]  # the manifest's policy, no exit_policy= needed
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"exit_calibration": "x.tsv"}, "--exit-calibration chooses the stepwise program's exit policy; add --stepwise"),
+    ({"stepwise": True, "exit_calibration": "x.tsv", "exit_max_loss": 1.5}, "--exit-max-loss must be in"),
+])
+def test_exit_calibration_bad_options(tmp_path, kwargs, message):
+    with pytest.raises(ExportError, match=message):
+        export(save_hf(tmp_path / "hf"), backend="pte", out=tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()
