@@ -7,6 +7,13 @@
 For each sequence length: rounds alternate forward and the full-depth chain (so machine drift hits both alike) and
 the medians and their ratio are printed; then the chain's median at depths 1, N/4, N/2, 3N/4 and N, which is what
 an early exit saves. Random token ids (latency does not depend on them).
+
+With `--adaptive-data FILE` (a labelled sentence<TAB>label file, e.g. SST-2 dev) and an export whose manifest has an
+exit policy (`export --stepwise --exit-calibration`), every sentence runs through forward, the full chain and the
+adaptive chain in turn; prints accuracy, mean depth and mean latency of each, end to end through the runtime.
+
+    OMP_WAIT_POLICY=PASSIVE python scripts/stepwise_probe.py runs/sst2_int8_stepwise --threads 2 --seq \
+        --adaptive-data albert_edge/assets/sst2_dev.tsv
 """
 
 from __future__ import annotations
@@ -36,9 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("export_dir")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seq", type=int, nargs="+", default=[16, 128])
+    parser.add_argument("--seq", type=int, nargs="*", default=[16, 128])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--adaptive-data", default=None, metavar="FILE")
     args = parser.parse_args()
 
     forward = runtime.load(args.export_dir, threads=args.threads, backend="pte")
@@ -64,6 +72,47 @@ def main() -> None:
                      for d in depths}
         print(f"seq {seq}: stepwise by depth " + ", ".join(f"{d}: {ms:.2f}" for d, ms in per_depth.items())
               + f"  (depth {n // 2} / full = {per_depth[max(1, n // 2)] / per_depth[n]:.2f})")
+    if args.adaptive_data:
+        adaptive(forward, chain, args)
+
+
+def adaptive(forward, chain, args) -> None:
+    from albert_edge.exits import ExitPolicy
+    from albert_edge.manifest import Manifest
+    from albert_edge.tables import read_table
+    from albert_edge.tokenizer import AlbertTokenizer
+
+    manifest = Manifest.read(args.export_dir)
+    recorded = (manifest.stepwise or {}).get("exit_policy")
+    if not recorded:
+        raise SystemExit(f"{args.export_dir}: the manifest records no exit policy (export with --exit-calibration)")
+    policy = ExitPolicy.from_dict(recorded)
+    tokenizer = AlbertTokenizer.from_pretrained(args.export_dir)
+    rows = read_table(args.adaptive_data, ["sentence", "label"])
+    labels = {name: int(i) for i, name in (manifest.labels or {}).items()}
+    correct = {"forward": 0, "full chain": 0, "adaptive": 0}
+    seconds = dict.fromkeys(correct, 0.0)
+    depths = []
+    for row in rows:
+        ids = np.array([tokenizer.encode(row["sentence"], max_length=manifest.max_seq_len).input_ids])
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        gold = labels.get(row["label"], None)
+        gold = int(row["label"]) if gold is None else gold
+        for name, call in (("forward", lambda: forward.run(feed)), ("full chain", lambda: chain.run(feed)),
+                           ("adaptive", lambda: chain.run_adaptive(policy, feed))):
+            started = time.perf_counter()
+            out = call()
+            seconds[name] += time.perf_counter() - started
+            if name == "adaptive":
+                out, depth = out
+                depths.append(depth)
+            correct[name] += int(np.argmax(out[0]) == gold)
+    print(f"{len(rows)} sentences of {args.adaptive_data}, policy {policy.to_dict()}:")
+    for name in correct:
+        depth = f"  mean depth {np.mean(depths):.2f} of {chain.num_layers}" if name == "adaptive" else ""
+        print(f"  {name:10s} accuracy {100 * correct[name] / len(rows):.2f}%  "
+              f"mean {1000 * seconds[name] / len(rows):.2f} ms{depth}")
+    print(f"  adaptive / forward latency {seconds['adaptive'] / seconds['forward']:.3f}")
 
 
 if __name__ == "__main__":
