@@ -93,7 +93,7 @@ def test_core_junit_suite(core_classes, tmp_path):
     else:
         summary = f"{failed.group(2)} of {failed.group(1)} failed" if failed else "no summary"
     assert result.returncode == 0 and ok, f"JUnit: {summary}\n{output[-6000:]}"
-    assert int(ok.group(1)) >= 60, f"JUnit ran only {ok.group(1)} tests; a suite went missing"
+    assert int(ok.group(1)) >= 74, f"JUnit ran only {ok.group(1)} tests; a suite went missing"
 
 
 @needs_jdk
@@ -117,7 +117,8 @@ public class ReadManifest {
     Manifest m = Manifest.parse(new String(Files.readAllBytes(Paths.get(args[0])), StandardCharsets.UTF_8));
     InputLimits limits = InputLimits.of(m);
     System.out.println(m.name + "|" + m.task + "|" + m.maxSeqLen + "|" + limits.vocabSize + "|"
-        + limits.typeVocabSize + "|" + limits.dynamicSeqLen + "|" + m.labels + "|" + m.pteFile + "|" + m.onnxFile);
+        + limits.typeVocabSize + "|" + limits.dynamicSeqLen + "|" + m.labels + "|" + m.pteFile + "|" + m.onnxFile
+        + "|" + m.stepwisePteFile + "|" + m.stepwiseSchedule + "|" + m.exitPolicy.kind + "|" + m.exitPolicy.minDepth);
   }
 }
 """
@@ -133,14 +134,16 @@ def test_java_reads_the_manifest_python_writes(core_classes, tmp_path):
     from albert_edge.export import export
     from albert_edge.tokenizer import BUNDLED_ASSETS
 
-    config = transformers.AlbertConfig(vocab_size=16000, embedding_size=16, hidden_size=16, num_hidden_layers=1,
+    config = transformers.AlbertConfig(vocab_size=16000, embedding_size=16, hidden_size=16, num_hidden_layers=2,
                                        num_attention_heads=2, intermediate_size=24, max_position_embeddings=64,
                                        id2label={0: "negative", 1: "positive"})
     transformers.AlbertForSequenceClassification(config).eval().save_pretrained(tmp_path / "hf")
     for name in ("spiece.model",):  # the app needs the device vocabulary
         shutil.copy(BUNDLED_ASSETS / name, tmp_path / "hf" / name)
-    result = export(tmp_path / "hf", max_seq_len=32, out=tmp_path / "out", verify=False,
-                    progress=False)
+    held_in = tmp_path / "held_in.tsv"
+    held_in.write_text("sentence\tlabel\ngood\t1\nbad\t0\nfine\t1\nawful\t0\n")
+    result = export(tmp_path / "hf", max_seq_len=32, out=tmp_path / "out", verify=False, stepwise=True,
+                    exit_calibration=held_in, exit_max_loss=0.99, progress=False)
     source = tmp_path / "ReadManifest.java"
     source.write_text(READ_MANIFEST)
     _javac(tmp_path / "cls", [str(source)], [core_classes, ORG_JSON], release=8)
@@ -151,7 +154,8 @@ def test_java_reads_the_manifest_python_writes(core_classes, tmp_path):
     m = result.manifest
     assert run.stdout.strip() == "|".join(map(str, [
         m["name"], "sequence-classification", 32, 16000, 2, "true", "[negative, positive]", m["artifacts"]["pte"],
-        m["artifacts"]["onnx"]]))
+        m["artifacts"]["onnx"], m["artifacts"]["pte_stepwise"], "[layer_0, layer_0]", m["stepwise"]["exit_policy"]["kind"],
+        m["stepwise"]["exit_policy"]["min_depth"]]))
 
 
 def test_golden_files_match_the_python_tokenizer(tmp_path):
@@ -203,3 +207,16 @@ def test_no_binaries_in_the_android_project():
     assert "android_demo/app/build.gradle.kts" in listed
     gradle = (ANDROID / "app" / "build.gradle.kts").read_text(encoding="utf-8")
     assert 'implementation("org.pytorch:executorch-android:1.5.1")' in gradle
+
+
+def test_exit_golden_file_matches_the_python_policies():
+    """golden_exits.tsv (ExitPolicyTest's cases) is what albert_edge.exits decides today."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from make_exit_golden import golden_lines
+    finally:
+        sys.path.pop(0)
+    committed = (RESOURCES / "golden_exits.tsv").read_text(encoding="utf-8").splitlines()
+    assert committed == golden_lines(), "stale golden_exits.tsv; run python scripts/make_exit_golden.py"

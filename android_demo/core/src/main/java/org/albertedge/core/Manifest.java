@@ -60,6 +60,12 @@ public final class Manifest {
   public final String onnxFile;
   public final String vocabFile;
   public final List<InputSpec> inputs;
+  /** The stepwise program ({@code artifacts.pte_stepwise}), or null when the export has none. */
+  public final String stepwisePteFile;
+  /** The layer method of each application, in order ({@code stepwise.schedule}); empty without one. */
+  public final List<String> stepwiseSchedule;
+  /** The calibrated early-exit policy ({@code stepwise.exit_policy}), or null. */
+  public final ExitPolicy exitPolicy;
 
   private Manifest(
       String name,
@@ -73,7 +79,10 @@ public final class Manifest {
       String pteFile,
       String onnxFile,
       String vocabFile,
-      List<InputSpec> inputs) {
+      List<InputSpec> inputs,
+      String stepwisePteFile,
+      List<String> stepwiseSchedule,
+      ExitPolicy exitPolicy) {
     this.name = name;
     this.task = task;
     this.maxSeqLen = maxSeqLen;
@@ -86,6 +95,9 @@ public final class Manifest {
     this.onnxFile = onnxFile;
     this.vocabFile = vocabFile;
     this.inputs = inputs;
+    this.stepwisePteFile = stepwisePteFile;
+    this.stepwiseSchedule = stepwiseSchedule;
+    this.exitPolicy = exitPolicy;
   }
 
   /** Parses manifest JSON; throws IllegalArgumentException naming the offending field. */
@@ -154,6 +166,26 @@ public final class Manifest {
       throw new IllegalArgumentException("manifest.inputs is empty; re-run python -m albert_edge.export");
     }
 
+    String stepwisePte = artifacts.get("pte_stepwise") == null
+        ? null : Json.string(artifacts, "pte_stepwise", where + ".artifacts");
+    List<String> schedule = new ArrayList<>();
+    ExitPolicy exitPolicy = null;
+    if (stepwisePte != null) {
+      Map<String, Object> stepwise = Json.object(root, "stepwise", where);
+      int k = 0;
+      for (Object method : Json.array(stepwise, "schedule", where + ".stepwise")) {
+        if (!(method instanceof String)) {
+          throw new IllegalArgumentException(where + ".stepwise.schedule[" + k + "] must be a method name");
+        }
+        schedule.add((String) method);
+        k++;
+      }
+      if (stepwise.get("exit_policy") != null) {
+        exitPolicy = ExitPolicy.fromJson(Json.object(stepwise, "exit_policy", where + ".stepwise"),
+            where + ".stepwise.exit_policy");
+      }
+    }
+
     return new Manifest(
         name,
         task,
@@ -166,7 +198,10 @@ public final class Manifest {
         pte,
         onnx,
         vocab,
-        Collections.unmodifiableList(inputs));
+        Collections.unmodifiableList(inputs),
+        stepwisePte,
+        Collections.unmodifiableList(schedule),
+        exitPolicy);
   }
 
   /** {"0": "negative", "1": "positive"} → [negative, positive]; indices must be 0..n-1. */
