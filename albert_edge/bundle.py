@@ -50,7 +50,10 @@ def check_export(export_dir: Path) -> tuple[Manifest, list[Path]]:
     if not vocab_name:
         raise BundleError(f"{manifest_path}: no tokenizer vocabulary; export a model that ships its spiece.model")
     files = []
-    for name in (pte_name, vocab_name):
+    # The stepwise program goes too when the export has one: the app then runs the loop (adaptive depth with the
+    # manifest's exit policy, android_demo/README.md).
+    stepwise_name = manifest.artifact("pte_stepwise")
+    for name in (pte_name, vocab_name, *([stepwise_name] if stepwise_name else [])):
         path = export_dir / name
         if not path.is_file():
             raise BundleError(f"{path}: missing; the export directory is incomplete, re-run the export")

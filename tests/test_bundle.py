@@ -96,3 +96,18 @@ def test_cli_one_line_error_and_exit_code(export_dir, android_dir, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([str(export_dir), str(android_dir)])
     assert str(exit_info.value).startswith("error: ") and "\n" not in str(exit_info.value)
+
+
+def test_the_stepwise_program_travels_with_the_app_and_is_checked(export_dir, android_dir):
+    data = b"ET12 stepwise" * 10
+    (export_dir / "albert_x_xnnpack_int8_stepwise.pte").write_bytes(data)
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    edit_manifest(export_dir, artifacts={**manifest["artifacts"], "pte_stepwise": "albert_x_xnnpack_int8_stepwise.pte"},
+                  files={**manifest["files"], "albert_x_xnnpack_int8_stepwise.pte": {"bytes": len(data),
+                                                                                    "sha256": sha(data)}},
+                  stepwise={"schedule": ["layer_0", "layer_0"], "exit_policy": {"kind": "entropy", "value": 0.9}})
+    assets = bundle(export_dir, android_dir)
+    assert (assets / "albert_x_xnnpack_int8_stepwise.pte").read_bytes() == data
+    (export_dir / "albert_x_xnnpack_int8_stepwise.pte").write_bytes(data[::-1])
+    with pytest.raises(BundleError, match="stepwise.pte: sha256 differs from manifest.json"):
+        bundle(export_dir, android_dir)

@@ -14,6 +14,10 @@ public class Module {
     throw new UnsupportedOperationException("shim");
   }
 
+  public EValue[] execute(String methodName, EValue... inputs) {
+    throw new UnsupportedOperationException("shim");
+  }
+
   /** Throws ExecutorchRuntimeException on failure (1.x; it returned an int error code in 0.x). */
   public void loadMethod(String methodName) {}
 

@@ -6,6 +6,10 @@ public abstract class Tensor {
     throw new UnsupportedOperationException("shim");
   }
 
+  public static Tensor fromBlob(float[] data, long[] shape) {
+    throw new UnsupportedOperationException("shim");
+  }
+
   public long[] shape() {
     throw new UnsupportedOperationException("shim");
   }

@@ -44,13 +44,28 @@ final class BundledModel {
    * the bundle changed. ExecuTorch maps a path; an asset inside the APK has none.
    */
   File copyPte(Context context) throws IOException {
-    Manifest.FileInfo info = manifest.files.get(manifest.pteFile);
+    return copy(context, manifest.pteFile);
+  }
+
+  /**
+   * The stepwise program (embed, layer, head; the app runs the loop and may exit early), when
+   * the bundle has one with a calibrated exit policy; null otherwise.
+   */
+  File copyStepwisePte(Context context) throws IOException {
+    if (manifest.stepwisePteFile == null || manifest.exitPolicy == null) {
+      return null;
+    }
+    return copy(context, manifest.stepwisePteFile);
+  }
+
+  private File copy(Context context, String name) throws IOException {
+    Manifest.FileInfo info = manifest.files.get(name);
     if (info == null) {
-      throw new IOException("manifest.json lists no size and sha256 for " + manifest.pteFile
+      throw new IOException("manifest.json lists no size and sha256 for " + name
           + "; re-run python -m albert_edge.bundle with a fresh export");
     }
-    File pte = new File(context.getFilesDir(), manifest.pteFile);
-    ModelFiles.copyIfChanged(context.getAssets().open(manifest.pteFile), pte, info.bytes, info.sha256);
-    return pte;
+    File file = new File(context.getFilesDir(), name);
+    ModelFiles.copyIfChanged(context.getAssets().open(name), file, info.bytes, info.sha256);
+    return file;
   }
 }

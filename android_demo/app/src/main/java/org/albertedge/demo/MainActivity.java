@@ -67,8 +67,10 @@ public class MainActivity extends Activity {
     try {
       BundledModel model = BundledModel.read(this);
       runOnUiThread(() -> header.setText(describe(model.manifest)));
-      File pte = model.copyPte(this);
-      Classifier loaded = Classifier.load(model, pte, 0);
+      File stepwise = model.copyStepwisePte(this);
+      Classifier loaded = stepwise != null
+          ? Classifier.loadStepwise(model, stepwise, 0) // adaptive depth with the manifest's exit policy
+          : Classifier.load(model, model.copyPte(this), 0);
       classifier = loaded;
       runOnUiThread(() -> {
         status.setText(String.format(Locale.US, "Model loaded in %.0f ms", loaded.loadMs));
@@ -92,8 +94,10 @@ public class MainActivity extends Activity {
       String shown;
       try {
         Classifier.Result r = c.classify(text);
-        shown = String.format(Locale.US, "%s \u2014 %.1f%%\nmodel %.1f ms \u00b7 tokenizer %.1f ms \u00b7 %d tokens%s",
+        shown = String.format(Locale.US, "%s \u2014 %.1f%%\nmodel %.1f ms \u00b7 tokenizer %.1f ms \u00b7 %d tokens%s%s",
             r.prediction.label, 100 * r.prediction.confidence, r.inferenceMs, r.tokenizeMs, r.tokens,
+            c.stepwise ? String.format(Locale.US, " \u00b7 depth %d of %d", r.depth,
+                c.model.manifest.stepwiseSchedule.size()) : "",
             r.truncated ? String.format(Locale.US, "\n(text cut to the model's %d-token limit)", c.model.manifest.maxSeqLen) : "");
       } catch (RuntimeException | LinkageError e) {
         Log.e(TAG, "classification failed", e);
