@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from albert_edge import hub, tasks
+from albert_edge import hub, stepwise, tasks
 from albert_edge.data import collate
 from albert_edge.files import AlbertEdgeError, OutputDirectory, cli_errors
 from albert_edge.training import (
@@ -46,7 +46,7 @@ RESULTS = "eval_results.json"
 CHECKPOINT = "checkpoint.pt"
 # A resumed run must have been started with the same values of these, or it would not continue the same run.
 _RESUME_KEYS = ("task", "train", "dev", "model", "epochs", "lr", "batch_size", "max_seq_len", "warmup_ratio",
-                "weight_decay", "num_hidden_layers", "seed", "precision", "task_options")
+                "weight_decay", "num_hidden_layers", "seed", "precision", "task_options", "exit_loss")
 
 
 class FinetuneError(AlbertEdgeError):
@@ -211,6 +211,7 @@ def finetune(
     save_every_min: float = 10.0,
     resume: bool = False,
     stop_at_step: int | None = None,
+    exit_loss: bool = False,
     **task_options: Any,
 ) -> dict[str, Any]:
     """Fine-tune `model` (an HF-format directory; the task head starts fresh) and save the best-by-dev model to `out`.
@@ -222,7 +223,9 @@ def finetune(
     The training state (weights, optimizer, schedule, RNGs, place in the epoch, best so far) goes to
     `OUT.checkpoint.pt` every `save_every_min` minutes and on SIGINT/SIGTERM (then the run returns, stopped);
     `resume=True` continues it exactly, and the file is removed when the run ends. `stop_at_step` stops the same
-    way after that step (a time-sliced job).
+    way after that step (a time-sliced job). `exit_loss` (sequence classification) trains the one classifier to
+    answer after every layer application (the mean of the per-depth losses), for early exit on a stepwise export;
+    dev evaluation stays at full depth.
     Returns the best dev metrics (with `epoch` and `step`; `stopped: True` if a signal ended it early).
     """
     out = Path(out)
@@ -243,6 +246,8 @@ def finetune(
             raise FinetuneError(f"{name} must be positive, got {value}")
     if precision not in PRECISIONS:
         raise FinetuneError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    if exit_loss and task != "sequence-classification":
+        raise FinetuneError(f"--exit-loss trains class logits at every depth; {task} has none")
     spec = TASKS[task](**task_options)
     model_dir = Path(model)
     if not (model_dir / "config.json").is_file():
@@ -286,11 +291,13 @@ def finetune(
     run_args = {"task": task, "train": str(train), "dev": str(dev), "model": str(model), "epochs": epochs, "lr": lr,
                 "batch_size": batch_size, "max_seq_len": max_seq_len, "warmup_ratio": warmup_ratio,
                 "weight_decay": weight_decay, "num_hidden_layers": config.num_hidden_layers, "seed": seed,
-                "precision": precision, "task_options": {k: task_options[k] for k in sorted(task_options)}}
+                "precision": precision, "task_options": {k: task_options[k] for k in sorted(task_options)},
+                "exit_loss": exit_loss}
     epoch_rng = rng.getstate()
     if resume:
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-        changed = [f"{k}={state['args'].get(k)!r}" for k in _RESUME_KEYS if state["args"].get(k) != run_args[k]]
+        saved = {"exit_loss": False, **state["args"]}  # checkpoints from before --exit-loss trained without it
+        changed = [f"{k}={saved.get(k)!r}" for k in _RESUME_KEYS if saved.get(k) != run_args[k]]
         if changed:
             raise FinetuneError(f"--resume: {checkpoint_path} was written by a run with {', '.join(changed)}; "
                                 "pass the same values to resume")
@@ -331,7 +338,7 @@ def finetune(
             best = {**metrics, "epoch": round(epoch, 3), "step": step}
             results = {**best, "task": task, "train": str(train), "dev": str(dev), "model": str(model), "seed": seed,
                        "lr": lr, "batch_size": batch_size, "epochs": epochs, "train_precision": precision,
-                       "num_hidden_layers": config.num_hidden_layers}
+                       "num_hidden_layers": config.num_hidden_layers, "exit_loss": exit_loss}
             _save_atomic(net, tok, out, results, force=force or ours)
 
     with stop_on_signals() as stop:
@@ -342,10 +349,15 @@ def finetune(
             progress = tqdm(total=len(groups), initial=skip, desc=f"epoch {epoch + 1}", dynamic_ncols=True)
             for index in range(skip, len(groups)):
                 batch = collate(groups[index], tok.pad_id)
+                args = (batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                    outputs = net(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-                outputs = outputs.float() if isinstance(outputs, torch.Tensor) else tuple(o.float() for o in outputs)
-                loss = spec.loss(outputs, batch)
+                    outputs = stepwise.outputs_at_every_depth(net, args) if exit_loss else net(*args)
+                if exit_loss:
+                    loss = torch.stack([spec.loss(o.float(), batch) for o in outputs]).mean()
+                else:
+                    outputs = (outputs.float() if isinstance(outputs, torch.Tensor)
+                               else tuple(o.float() for o in outputs))
+                    loss = spec.loss(outputs, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -400,13 +412,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing non-empty --out")
     p.add_argument("--save-every-min", type=float, default=10.0, help="write OUT.checkpoint.pt this often")
     p.add_argument("--resume", action="store_true", help="continue the run in OUT.checkpoint.pt")
+    p.add_argument("--exit-loss", action="store_true",
+                   help="sequence classification: train the classifier at every depth, for early exit")
     for cls in TASKS.values():
         cls.add_arguments(p)
     a = vars(p.parse_args(argv))
     task_cls = TASKS[a["task"]]
     generic = {"task", "train", "dev", "model", "tokenizer", "out", "epochs", "lr", "batch_size", "max_seq_len",
                "warmup_ratio", "weight_decay", "num_hidden_layers", "eval_every", "seed", "threads", "precision",
-               "force", "save_every_min", "resume"}
+               "force", "save_every_min", "resume", "exit_loss"}
     probe = argparse.ArgumentParser()
     task_cls.add_arguments(probe)
     task_options = {k: a[k] for k in vars(probe.parse_args([]))}

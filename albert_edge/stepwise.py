@@ -94,6 +94,18 @@ def run_eager(model: AlbertPreTrainedModel, inputs: Sequence[torch.Tensor], dept
     return parts[METHOD_HEAD](hidden)
 
 
+def outputs_at_every_depth(model: AlbertPreTrainedModel, inputs: Sequence[torch.Tensor]) -> list:
+    """The head's outputs after each of the model's layer applications (differentiable: `finetune --exit-loss`
+    trains the one shared head to answer at every depth)."""
+    parts = methods(model)
+    hidden, bias = parts[METHOD_EMBED](*inputs)
+    outputs = []
+    for group in schedule(model.config):
+        hidden = parts[layer_method(group)](hidden, bias)
+        outputs.append(parts[METHOD_HEAD](hidden))
+    return outputs
+
+
 def example_inputs(model: AlbertPreTrainedModel, forward_inputs: tuple[torch.Tensor, ...]):
     """Each method's example inputs, from `forward`'s (the same sequence length)."""
     with torch.no_grad():
