@@ -4,11 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,26 +13,11 @@ import org.junit.Test;
 public class ExitPolicyTest {
   @Test
   public void stopsWherePythonStopsOnEveryGoldenLine() throws Exception {
-    InputStream in = getClass().getClassLoader().getResourceAsStream("golden_exits.tsv");
-    assertTrue("golden_exits.tsv missing from test resources", in != null);
-    int checked = 0;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith("#") || line.isEmpty()) {
-          continue;
-        }
-        String[] f = line.split("\t");
-        ExitPolicy policy = new ExitPolicy(f[0], Double.parseDouble(f[1]), Integer.parseInt(f[2]));
-        List<double[]> logits = new ArrayList<>();
-        for (String depth : f[3].split(";")) {
-          logits.add(Arrays.stream(depth.split(",")).mapToDouble(Double::parseDouble).toArray());
-        }
-        assertEquals(line, Integer.parseInt(f[4]), policy.exitDepth(logits));
-        checked++;
-      }
+    List<GoldenExits> cases = GoldenExits.read();
+    for (GoldenExits c : cases) {
+      assertEquals(c.line, c.depth, c.policy.exitDepth(c.logits));
     }
-    assertEquals(300, checked);
+    assertEquals(300, cases.size());
   }
 
   @Test

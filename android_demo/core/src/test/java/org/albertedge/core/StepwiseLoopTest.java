@@ -3,11 +3,6 @@ package org.albertedge.core;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -45,31 +40,16 @@ public class StepwiseLoopTest {
 
   @Test
   public void stopsWherePythonsRunnerStopsOnEveryGoldenLine() throws Exception {
-    InputStream in = getClass().getClassLoader().getResourceAsStream("golden_exits.tsv");
-    int checked = 0;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith("#") || line.isEmpty()) {
-          continue;
-        }
-        String[] f = line.split("\t");
-        ExitPolicy policy = new ExitPolicy(f[0], Double.parseDouble(f[1]), Integer.parseInt(f[2]));
-        List<double[]> logits = new ArrayList<>();
-        for (String depth : f[3].split(";")) {
-          logits.add(Arrays.stream(depth.split(",")).mapToDouble(Double::parseDouble).toArray());
-        }
-        Fixed program = new Fixed(logits);
-        StepwiseLoop.Result result =
-            StepwiseLoop.run(program, Collections.nCopies(logits.size(), "layer_0"), policy, 0);
-        int want = Integer.parseInt(f[4]);
-        assertEquals(line, want, result.depth);
-        assertEquals(line, want, program.layerCalls); // it stopped: no layer ran past the exit
-        assertArrayEquals(logits.get(want - 1), result.logits, 0);
-        checked++;
-      }
+    List<GoldenExits> cases = GoldenExits.read();
+    for (GoldenExits c : cases) {
+      Fixed program = new Fixed(c.logits);
+      StepwiseLoop.Result result =
+          StepwiseLoop.run(program, Collections.nCopies(c.logits.size(), "layer_0"), c.policy, 0);
+      assertEquals(c.line, c.depth, result.depth);
+      assertEquals(c.line, c.depth, program.layerCalls); // it stopped: no layer ran past the exit
+      assertArrayEquals(c.logits.get(c.depth - 1), result.logits, 0);
     }
-    assertEquals(300, checked);
+    assertEquals(300, cases.size());
   }
 
   @Test
