@@ -170,17 +170,9 @@ def check_agreement(figures: dict[str, dict[str, Any]], min_agreement: float, ar
                 f"{min_agreement} (SNR {figures[backend]['snr_db']} dB); nothing was written; {advice}")
 
 
-def depth_logits(path: Path, schedule: list[str], examples: Sequence[Example], input_names: Sequence[str],
-                 limits, threads: int | None) -> np.ndarray:
-    """The stepwise program's first output after every depth, per example: (examples, depths, classes)."""
-    from albert_edge import runtime
-
-    runner = runtime.StepwiseRunner(path, schedule, threads, list(input_names), limits=limits)
-    try:
-        return np.stack([np.stack([outputs[0][0] for outputs in runner.outputs_by_depth(e.inputs)])
-                         for e in examples])
-    finally:
-        runner.close()
+def depth_logits(runner, examples: Sequence[Example]) -> np.ndarray:
+    """A `runtime.StepwiseRunner`'s first output after every depth, per example: (examples, depths, classes)."""
+    return np.stack([np.stack([outputs[0][0] for outputs in runner.outputs_by_depth(e.inputs)]) for e in examples])
 
 
 def exit_calibration(path: Path, schedule: list[str], calibration: Sequence[Example], evaluation: Sequence[Example],
@@ -188,14 +180,18 @@ def exit_calibration(path: Path, schedule: list[str], calibration: Sequence[Exam
                      source: str) -> dict[str, Any]:
     """Choose an exit policy on held-in labelled `calibration` examples (`exits.calibrate`), and report it on the
     labelled `evaluation` examples (the export's eval data) when there are any: the manifest's stepwise entry."""
-    from albert_edge import exits
+    from albert_edge import exits, runtime
 
-    logits = depth_logits(path, schedule, calibration, input_names, limits, threads)
+    runner = runtime.StepwiseRunner(path, schedule, threads, list(input_names), limits=limits)
+    try:
+        logits = depth_logits(runner, calibration)
+        held_out = depth_logits(runner, evaluation) if evaluation else None
+    finally:
+        runner.close()
     policy, figures = exits.calibrate(logits, [e.label for e in calibration], max_loss=max_loss)
     entry: dict[str, Any] = {"exit_policy": policy.to_dict() if policy else None,
                              "exit_calibration": {"data": source, "examples": len(calibration), **figures}}
-    if evaluation:
-        held_out = depth_logits(path, schedule, evaluation, input_names, limits, threads)
+    if held_out is not None:
         labels = [e.label for e in evaluation]
         full = float(np.mean(held_out[:, -1].argmax(-1) == np.asarray(labels)))
         shipped = exits.evaluate(policy, held_out, labels) if policy else {"accuracy": full,

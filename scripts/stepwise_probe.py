@@ -5,8 +5,9 @@
     OMP_WAIT_POLICY=PASSIVE python scripts/stepwise_probe.py runs/base_int8_stepwise --threads 2
 
 For each sequence length: rounds alternate forward and the full-depth chain (so machine drift hits both alike) and
-the medians and their ratio are printed; then the chain's median at depths 1, N/4, N/2, 3N/4 and N, which is what
-an early exit saves. Random token ids (latency does not depend on them).
+the medians and their ratio are printed (and those of a bare chain calling the bound methods directly, to show what
+the Python wrapper costs; plus how far the logits move if the copy between layer calls is skipped); then the chain's
+median at depths 1, N/4, N/2, 3N/4 and N, which is what an early exit saves. Random token ids.
 
 With `--adaptive-data FILE` (a labelled sentence<TAB>label file, e.g. SST-2 dev) and an export whose manifest has an
 exit policy (`export --stepwise --exit-calibration`), every sentence runs through forward, the full chain and the
@@ -39,6 +40,21 @@ def _ms(call, feed, **kwargs) -> float:
     return 1000 * (time.perf_counter() - started)
 
 
+def _bare(chain, feed: dict[str, np.ndarray], copy: bool = True) -> np.ndarray:
+    """The full chain through the bound methods, no wrapper; `copy=False` passes each layer's output buffer straight
+    back into the next call (what the runner must not do)."""
+    import torch
+
+    def out(values):
+        return [torch.from_numpy(v.numpy().copy()) if copy else v for v in values]
+
+    hidden, bias = out(chain._method._method([torch.from_numpy(feed[n]) for n in chain.input_names],
+                                             clone_outputs=False))
+    for name in chain.schedule:
+        hidden = out(chain._layers[name]._method([hidden, bias], clone_outputs=False))[0]
+    return chain._head._method([hidden], clone_outputs=False)[0].numpy().copy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("export_dir")
@@ -60,12 +76,15 @@ def main() -> None:
         for _ in range(args.warmup):
             forward.run(feed)
             chain.run(feed)
-        times = {"forward": [], "stepwise": []}
+        drift = float(np.abs(_bare(chain, feed, copy=False) - forward.run(feed)[0]).max())
+        times = {"forward": [], "stepwise": [], "bare": []}
         for _ in range(args.rounds):
             times["forward"].append(_ms(forward.run, feed))
             times["stepwise"].append(_ms(chain.run, feed))
-        f, s = (statistics.median(times[k]) for k in ("forward", "stepwise"))
-        print(f"seq {seq}: forward {f:.2f}  stepwise (full depth) {s:.2f}  ratio {s / f:.3f}")
+            times["bare"].append(_ms(lambda x: _bare(chain, x), feed))
+        f, s, b = (statistics.median(times[k]) for k in ("forward", "stepwise", "bare"))
+        print(f"seq {seq}: forward {f:.2f}  stepwise (full depth) {s:.2f}  ratio {s / f:.3f}  "
+              f"bare chain {b:.2f} ({b / f:.3f}); without the inter-layer copy the logits move by {drift:.3g}")
         n = chain.num_layers
         depths = sorted({1, max(1, n // 4), max(1, n // 2), max(1, 3 * n // 4), n})
         per_depth = {d: statistics.median(_ms(chain.run, feed, depth=d) for _ in range(max(5, args.rounds // 3)))
