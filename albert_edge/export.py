@@ -124,6 +124,19 @@ def read_eval_data(path: str | os.PathLike, config: AlbertConfig, task: str) -> 
     return [row["sentence"] for row in rows], labels
 
 
+def default_stepwise(stepwise: bool | None, exit_calibration, model, task: str | None, backend: str,
+                     calibration) -> tuple[bool, Any]:
+    """`stepwise=None`: on, with the shipped calibration data as `exit_calibration`, for a bundled model that ships
+    it (adaptive depth by default) when the export writes a dynamic-int8 or fp32 .pte; otherwise off."""
+    if stepwise is not None:
+        return stepwise, exit_calibration
+    bundled = tasks.get(task or "sequence-classification").bundled if model is None else None
+    shipped = bundled.exit_data(BUNDLED_MODEL) if bundled else None
+    if shipped is None or backend not in ("pte", "all") or calibration is not None:
+        return False, exit_calibration
+    return True, exit_calibration if exit_calibration is not None else shipped
+
+
 def default_name(model: str | os.PathLike | None) -> str:
     if model is None:
         return "edge"
@@ -203,7 +216,7 @@ def export(
     name: str | None = None,
     ort_format: bool = False,
     onnx_per_channel: bool = False,
-    stepwise: bool = False,
+    stepwise: bool | None = None,
     exit_calibration: str | os.PathLike | None = None,
     exit_max_loss: float = 0.005,
     progress: bool = True,
@@ -216,7 +229,9 @@ def export(
     `stepwise`, sequence classification): a labelled `sentence<TAB>label` file of held-in data (never the data you
     report) on which an early-exit policy is chosen (`albert_edge.exits.calibrate`, at most `exit_max_loss`
     accuracy lost against full depth); it goes into the manifest, and labelled `eval_data` reports its accuracy and
-    mean depth.
+    mean depth. `stepwise=None` (the default) is False, except for a bundled model that ships exit-policy
+    calibration data (the sentiment model): its default export writes the stepwise program with a policy chosen on
+    that data, and pipelines run it adaptively; `stepwise=False` turns that off.
 
     Raises ExportError for input it cannot use (nothing is written) and when verification agreement falls below
     `min_agreement` (the output directory is not created).
@@ -225,6 +240,7 @@ def export(
     # 1. Check everything cheap before loading anything.
     if ort_format and backend == "pte":
         raise ExportError("--ort-format converts the .onnx; use it with --backend onnx or all")
+    stepwise, exit_calibration = default_stepwise(stepwise, exit_calibration, model, task, backend, calibration)
     if stepwise and backend == "onnx":
         raise ExportError("--stepwise writes a .pte; use it with --backend pte or all")
     if stepwise and calibration is not None:
@@ -370,7 +386,7 @@ def export(
                 stepwise_entry.update(exit_calibration_entry(
                     artifacts["pte_stepwise"], stepwise_entry["schedule"], held_in, labelled_eval, input_names,
                     InputLimits(config.vocab_size, config.type_vocab_size), threads, exit_max_loss,
-                    Path(exit_calibration).name))
+                    Path(exit_calibration).name, heads=stepwise_entry["heads"]))
             progress_step(bar, "manifest")
             inputs, outputs = _io_spec(net, input_names, max_seq_len)
             quantization = (quantization_entry(xnnpack_recipe, onnx_recipe, bool(pte_name), bool(onnx_name),
@@ -499,8 +515,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ort-format", action="store_true",
                         help="also write the .onnx in ONNX Runtime's mobile format (.ort + required_operators.config "
                              "for a reduced ORT build)")
-    parser.add_argument("--stepwise", action="store_true",
-                        help="also write a stepwise .pte (methods embed, layer, head: the app chooses the depth)")
+    parser.add_argument("--stepwise", action=argparse.BooleanOptionalAction, default=None,
+                        help="also write a stepwise .pte (methods embed, layer, head: the app chooses the depth); "
+                             "default on for the bundled sentiment model (adaptive depth), off otherwise")
     parser.add_argument("--exit-calibration", default=None, metavar="FILE",
                         help="held-in sentence<TAB>label data to choose the stepwise early-exit policy on")
     parser.add_argument("--exit-max-loss", type=float, default=0.005,

@@ -46,7 +46,8 @@ RESULTS = "eval_results.json"
 CHECKPOINT = "checkpoint.pt"
 # A resumed run must have been started with the same values of these, or it would not continue the same run.
 _RESUME_KEYS = ("task", "train", "dev", "model", "epochs", "lr", "batch_size", "max_seq_len", "warmup_ratio",
-                "weight_decay", "num_hidden_layers", "seed", "precision", "task_options", "exit_loss")
+                "weight_decay", "num_hidden_layers", "seed", "precision", "task_options", "exit_loss",
+                "exit_heads")
 
 
 class FinetuneError(AlbertEdgeError):
@@ -157,6 +158,21 @@ class SequenceClassification(Task):
         return result
 
 
+@torch.no_grad()
+def exit_head_accuracy(model, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    """Dev accuracy of each exit head (`accuracy_depth_<k>`) and their mean (`exit_accuracy`)."""
+    correct: list[int] = []
+    total = 0
+    for batch in batches:
+        outputs = stepwise.outputs_at_every_depth(model, (batch["input_ids"], batch["attention_mask"],
+                                                          batch["token_type_ids"]))[:-1]
+        hits = [int((o.argmax(-1) == batch["label"]).sum()) for o in outputs]
+        correct = [a + b for a, b in zip(correct, hits)] if correct else hits
+        total += len(batch["label"])
+    result = {f"accuracy_depth_{k}": c / total for k, c in enumerate(correct, 1)}
+    return {"exit_accuracy": sum(result.values()) / len(result), **result}
+
+
 # Task name -> its fine-tuning class, as the registry names them (token classification and QA follow `Task`'s protocol
 # from their own modules).
 TASKS: dict[str, type] = {name: tasks.get(name).trainer_class() for name in tasks.names(trainer=True)}
@@ -212,6 +228,7 @@ def finetune(
     resume: bool = False,
     stop_at_step: int | None = None,
     exit_loss: bool = False,
+    exit_heads: bool = False,
     **task_options: Any,
 ) -> dict[str, Any]:
     """Fine-tune `model` (an HF-format directory; the task head starts fresh) and save the best-by-dev model to `out`.
@@ -225,7 +242,10 @@ def finetune(
     `resume=True` continues it exactly, and the file is removed when the run ends. `stop_at_step` stops the same
     way after that step (a time-sliced job). `exit_loss` (sequence classification) trains the one classifier to
     answer after every layer application (the mean of the per-depth losses), for early exit on a stepwise export;
-    dev evaluation stays at full depth.
+    dev evaluation stays at full depth. `exit_heads` (sequence classification, from a fine-tuned classifier) keeps
+    the whole model frozen and trains one exit head per depth before the last (`model.AlbertExitHead`, each starting
+    as a copy of the pooler + classifier; the PABEE/DeeBERT internal classifiers): `forward` stays bit-identical;
+    the best checkpoint is the one with the highest mean dev accuracy of the exit heads (`exit_accuracy`).
     Returns the best dev metrics (with `epoch` and `step`; `stopped: True` if a signal ended it early).
     """
     out = Path(out)
@@ -248,6 +268,10 @@ def finetune(
         raise FinetuneError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     if exit_loss and task != "sequence-classification":
         raise FinetuneError(f"--exit-loss trains class logits at every depth; {task} has none")
+    if exit_heads and task != "sequence-classification":
+        raise FinetuneError(f"--exit-heads trains classifiers for early exit; {task} has no class logits")
+    if exit_heads and exit_loss:
+        raise FinetuneError("--exit-heads and --exit-loss are two ways to train exits; pass one")
     spec = TASKS[task](**task_options)
     model_dir = Path(model)
     if not (model_dir / "config.json").is_file():
@@ -274,7 +298,20 @@ def finetune(
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    net = hub.from_pretrained(model_dir, task=task, new_head=True, config=config).train()
+    net = hub.from_pretrained(model_dir, task=task, new_head=not exit_heads, config=config).train()
+    if exit_heads:
+        if config.num_hidden_layers < 2:
+            raise FinetuneError("--exit-heads needs at least 2 layer applications")
+        if net.exit_head(1) is None:
+            net.add_exit_heads()
+        for name, parameter in net.named_parameters():
+            parameter.requires_grad = name.startswith("exit_heads.")
+
+    def train_mode() -> None:  # with --exit-heads everything but the exit heads is frozen: no dropout either
+        net.train(not exit_heads)
+
+    train_mode()
+    metric = "exit_accuracy" if exit_heads else spec.metric
     steps_per_epoch = math.ceil(len(train_examples) / batch_size)
     total_steps = max(1, round(steps_per_epoch * epochs))
     optimizer = make_optimizer(net, lr, weight_decay)
@@ -292,11 +329,11 @@ def finetune(
                 "batch_size": batch_size, "max_seq_len": max_seq_len, "warmup_ratio": warmup_ratio,
                 "weight_decay": weight_decay, "num_hidden_layers": config.num_hidden_layers, "seed": seed,
                 "precision": precision, "task_options": {k: task_options[k] for k in sorted(task_options)},
-                "exit_loss": exit_loss}
+                "exit_loss": exit_loss, "exit_heads": exit_heads}
     epoch_rng = rng.getstate()
     if resume:
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-        saved = {"exit_loss": False, **state["args"]}  # checkpoints from before --exit-loss trained without it
+        saved = {"exit_loss": False, "exit_heads": False, **state["args"]}  # from before these options existed
         changed = [f"{k}={saved.get(k)!r}" for k in _RESUME_KEYS if saved.get(k) != run_args[k]]
         if changed:
             raise FinetuneError(f"--resume: {checkpoint_path} was written by a run with {', '.join(changed)}; "
@@ -325,12 +362,14 @@ def finetune(
         nonlocal best
         net.eval()
         metrics = spec.evaluate(net, dev_batches)
-        net.train()
+        if exit_heads:
+            metrics.update(exit_head_accuracy(net, dev_batches))
+        train_mode()
         record = {"epoch": round(epoch, 3), "step": step, "elapsed_s": round(time.monotonic() - started, 1),
                   **{f"dev_{k}": v for k, v in metrics.items()}}
         with open(log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-        improved = not best or metrics[spec.metric] > best[spec.metric]
+        improved = not best or metrics[metric] > best[metric]
         tqdm.write(f"epoch {epoch:.2f} step {step}: " + ", ".join(f"dev {k} {v:.4f}" for k, v in metrics.items())
                    + (" (best so far; saved)" if improved else ""))
         if improved:
@@ -338,7 +377,8 @@ def finetune(
             best = {**metrics, "epoch": round(epoch, 3), "step": step}
             results = {**best, "task": task, "train": str(train), "dev": str(dev), "model": str(model), "seed": seed,
                        "lr": lr, "batch_size": batch_size, "epochs": epochs, "train_precision": precision,
-                       "num_hidden_layers": config.num_hidden_layers, "exit_loss": exit_loss}
+                       "num_hidden_layers": config.num_hidden_layers, "exit_loss": exit_loss,
+                       "exit_heads": exit_heads}
             _save_atomic(net, tok, out, results, force=force or ours)
 
     with stop_on_signals() as stop:
@@ -351,8 +391,11 @@ def finetune(
                 batch = collate(groups[index], tok.pad_id)
                 args = (batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                    outputs = stepwise.outputs_at_every_depth(net, args) if exit_loss else net(*args)
-                if exit_loss:
+                    outputs = (stepwise.outputs_at_every_depth(net, args) if exit_loss or exit_heads
+                               else net(*args))
+                if exit_heads:
+                    loss = torch.stack([spec.loss(o.float(), batch) for o in outputs[:-1]]).mean()
+                elif exit_loss:
                     loss = torch.stack([spec.loss(o.float(), batch) for o in outputs]).mean()
                 else:
                     outputs = (outputs.float() if isinstance(outputs, torch.Tensor)
@@ -385,7 +428,7 @@ def finetune(
             epoch_rng = rng.getstate()
     checkpoint_path.unlink(missing_ok=True)  # the run is complete; its best model is in --out
     minutes = (time.monotonic() - started) / 60
-    print(f"done in {minutes:.1f} min; best dev {spec.metric} {best[spec.metric]:.4f} at epoch {best['epoch']} "
+    print(f"done in {minutes:.1f} min; best dev {metric} {best[metric]:.4f} at epoch {best['epoch']} "
           f"(step {best['step']}); model in {out}")
     return best
 
@@ -414,13 +457,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in OUT.checkpoint.pt")
     p.add_argument("--exit-loss", action="store_true",
                    help="sequence classification: train the classifier at every depth, for early exit")
+    p.add_argument("--exit-heads", action="store_true",
+                   help="sequence classification, from a fine-tuned classifier: freeze it and train one exit head "
+                        "per depth before the last, for early exit")
     for cls in TASKS.values():
         cls.add_arguments(p)
     a = vars(p.parse_args(argv))
     task_cls = TASKS[a["task"]]
     generic = {"task", "train", "dev", "model", "tokenizer", "out", "epochs", "lr", "batch_size", "max_seq_len",
                "warmup_ratio", "weight_decay", "num_hidden_layers", "eval_every", "seed", "threads", "precision",
-               "force", "save_every_min", "resume", "exit_loss"}
+               "force", "save_every_min", "resume", "exit_loss", "exit_heads"}
     probe = argparse.ArgumentParser()
     task_cls.add_arguments(probe)
     task_options = {k: a[k] for k in vars(probe.parse_args([]))}

@@ -30,7 +30,8 @@ TOKENIZER_FILE = "spiece.model"
 # versions, and the decoder copies of tied weights.
 _IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 # Parameters that belong to a task head; present in some checkpoints and absent in others.
-_HEAD_PREFIXES = ("predictions.", "sop_classifier.", "classifier.", "qa_outputs.", "albert.pooler.", "pooler.")
+_HEAD_PREFIXES = ("predictions.", "sop_classifier.", "classifier.", "qa_outputs.", "albert.pooler.", "pooler.",
+                  "exit_heads.")
 
 
 class HubError(AlbertEdgeError):

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from albert_edge import tasks
-from albert_edge.config import AlbertConfig
+from albert_edge.config import AlbertConfig, ConfigError
 
 
 FORMULATIONS = ("xnnpack", "ort")
@@ -363,6 +363,31 @@ class AlbertForMaskedLM(AlbertPreTrainedModel):
         return self.predictions(sequence_output)  # (B, T, V)
 
 
+# config.json key (albert_edge's own, beside HF's fields; transformers keeps it as an attribute and ignores it):
+# "per-depth" gives a classifier one exit head per depth before the last (`AlbertExitHead`).
+EXIT_HEADS_KEY = "exit_heads"
+
+
+def per_depth_exit_heads(config: AlbertConfig) -> bool:
+    value = config.extra.get(EXIT_HEADS_KEY)
+    if value not in (None, "per-depth"):
+        raise ConfigError(f'{EXIT_HEADS_KEY} must be "per-depth" or absent, got {value!r}')
+    return value == "per-depth"
+
+
+class AlbertExitHead(nn.Module):
+    """The classifier after depth k < N (the internal classifiers of DeeBERT and PABEE): its own pooler and linear
+    layer on [CLS]. The last depth keeps the model's own pooler and classifier, so `forward` is unchanged."""
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.tanh(self.dense(sequence_output[:, 0])))
+
+
 class AlbertForSequenceClassification(AlbertPreTrainedModel):
     task = "sequence-classification"
     output_names = tasks.get("sequence-classification").outputs
@@ -372,7 +397,24 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
         self.albert = AlbertModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        if per_depth_exit_heads(config):
+            self.exit_heads = nn.ModuleList(AlbertExitHead(config) for _ in range(config.num_hidden_layers - 1))
         self.init_weights()
+
+    def add_exit_heads(self) -> None:
+        """One exit head per depth before the last, each starting as a copy of the pooler + classifier (what
+        `finetune --exit-heads` trains); records it in the config."""
+        self.config.extra[EXIT_HEADS_KEY] = "per-depth"
+        heads = nn.ModuleList(AlbertExitHead(self.config) for _ in range(self.config.num_hidden_layers - 1))
+        for head in heads:
+            head.dense.load_state_dict(self.albert.pooler.state_dict())
+            head.classifier.load_state_dict(self.classifier.state_dict())
+        self.exit_heads = heads
+
+    def exit_head(self, depth: int) -> nn.Module | None:
+        """The head that answers after `depth` applications when it is not the model's own (None: the own one)."""
+        heads = getattr(self, "exit_heads", None)
+        return heads[depth - 1] if heads is not None and depth < self.config.num_hidden_layers else None
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         pooled = self.albert(input_ids, attention_mask, token_type_ids)[1]

@@ -130,7 +130,9 @@ class Pipeline:
     def __init__(self, directory: str | Path, artifact: str | None = None, threads: int | None = None,
                  manifest: Manifest | None = None, depth: int | str | None = None, exit_policy=None):
         """`depth` (the stepwise artifact only): a number of layer applications, or "adaptive" to stop when
-        `exit_policy` (an `albert_edge.exits.ExitPolicy`; default the manifest's `stepwise.exit_policy`) says so."""
+        `exit_policy` (an `albert_edge.exits.ExitPolicy`; default the manifest's `stepwise.exit_policy`) says so.
+        With neither `artifact` nor `depth` given, an export that records an exit policy runs adaptively (its
+        stepwise program); `artifact="pte"` runs the fixed-depth program instead."""
         self.directory = Path(directory)
         self.manifest = manifest or read_manifest(self.directory)
         if self.manifest.task != self.task:
@@ -139,6 +141,9 @@ class Pipeline:
         artifacts = {k: v for k, v in self.manifest.artifacts.items() if v}
         if not artifacts:
             raise PipelineError(f"{self.directory}: the manifest lists no artifacts; re-run the export")
+        if artifact is None and depth is None and "pte_stepwise" in artifacts \
+                and (self.manifest.stepwise or {}).get("exit_policy"):
+            artifact, depth = "pte_stepwise", "adaptive"
         artifact = artifact or ("pte" if "pte" in artifacts else next(iter(artifacts)))
         if artifact not in artifacts:
             raise PipelineError(f"{self.directory} has no {artifact} artifact (it has {', '.join(artifacts)})")

@@ -252,26 +252,33 @@ class ExecuTorchRunner(Runner):
 
 class StepwiseRunner(ExecuTorchRunner):
     """A stepwise `.pte` (`albert_edge.stepwise`): `embed`, one `layer_<g>` per hidden group, `head`, chained here.
-    `run(..., depth=k)` applies the shared layer k times (default: the model's depth, which equals `forward`)."""
+    `run(..., depth=k)` applies the shared layer k times (default: the model's depth, which equals `forward`);
+    `heads[k-1]` (the manifest's `stepwise.heads`; default `head` at every depth) answers after depth k."""
 
     backend = "pte_stepwise"
     entry = "embed"
 
     def __init__(self, path: Path, schedule: list[str], threads: int | None = None,
                  input_names: list[str] | None = None, output_names: list[str] | None = None,
-                 weight_cache: bool = True, limits: InputLimits | None = None):
+                 weight_cache: bool = True, limits: InputLimits | None = None, heads: list[str] | None = None):
         if not schedule:
             raise RuntimeLoadError(f"{path}: a stepwise program needs its layer schedule (the manifest's "
                                    "stepwise.schedule); load the export directory")
+        if heads is not None and len(heads) != len(schedule):
+            raise RuntimeLoadError(f"{path}: the manifest names {len(heads)} heads for {len(schedule)} depths; "
+                                   "re-run the export")
         self.schedule = list(schedule)
+        self.heads = list(heads) if heads else ["head"] * len(schedule)
         super().__init__(path, threads, input_names, output_names, weight_cache, limits)
 
     def _load_more(self) -> None:
-        missing = [m for m in {*self.schedule, "head"} if m not in self._program.method_names]
+        missing = [m for m in {*self.schedule, *self.heads, "head"} if m not in self._program.method_names]
         if missing:
             raise RuntimeLoadError(f"{self.path}: the program lacks method(s) {', '.join(sorted(missing))}")
         self._layers = {name: self._program.load_method(name) for name in dict.fromkeys(self.schedule)}
         self._head = self._program.load_method("head")
+        named = {name: self._program.load_method(name) for name in dict.fromkeys(self.heads) if name != "head"}
+        self._heads = [named.get(name, self._head) for name in self.heads]  # the method answering at each depth
 
     def _num_outputs(self) -> int:
         return self._head.metadata.num_outputs()
@@ -305,14 +312,14 @@ class StepwiseRunner(ExecuTorchRunner):
                 outputs = each_depth(k, hidden)
                 if outputs is not None:
                     return outputs
-        return execute(self._head, [hidden])
+        return execute(self._heads[depth - 1], [hidden])
 
     def outputs_by_depth(self, inputs: dict[str, np.ndarray] | None = None, **arrays) -> list[list[np.ndarray]]:
         """The head's outputs after every depth 1..N, in one pass (what `exits.calibrate` needs)."""
         by_depth: list[list[np.ndarray]] = []
 
         def record(k, hidden):
-            by_depth.append(execute(self._head, [hidden]))
+            by_depth.append(execute(self._heads[k - 1], [hidden]))
             return by_depth[-1] if k == self.num_layers else None
 
         self._chain(self._feed({**(inputs or {}), **arrays}), self.num_layers, record)
@@ -329,7 +336,7 @@ class StepwiseRunner(ExecuTorchRunner):
             if k < policy.min_depth and k < self.num_layers:
                 seen.append(None)
                 return None
-            outputs = execute(self._head, [hidden])
+            outputs = execute(self._heads[k - 1], [hidden])
             seen.append(outputs[0])
             if k == self.num_layers or policy.should_exit(seen):
                 used["depth"] = k
@@ -340,7 +347,7 @@ class StepwiseRunner(ExecuTorchRunner):
         return outputs, used["depth"]
 
     def close(self) -> None:
-        self._layers, self._head = {}, None
+        self._layers, self._head, self._heads = {}, None, []
         super().close()
 
 
@@ -422,7 +429,8 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
         return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache, limits=limits)
     if choice == "pte_stepwise":
         schedule = (manifest.stepwise or {}).get("schedule") or []
-        return StepwiseRunner(path, schedule, threads, names, outputs, weight_cache=weight_cache, limits=limits)
+        return StepwiseRunner(path, schedule, threads, names, outputs, weight_cache=weight_cache, limits=limits,
+                              heads=(manifest.stepwise or {}).get("heads"))
     return OnnxRunner(path, threads, limits=limits)
 
 
@@ -474,7 +482,8 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
                                    "directory, or pass vocab_size= (check_inputs=False skips the checks)")
     if manifest is not None and path.name == manifest.artifact("pte_stepwise"):
         return StepwiseRunner(path, (manifest.stepwise or {}).get("schedule") or [], threads,
-                              [i["name"] for i in manifest.inputs] or None, weight_cache=weight_cache, limits=limits)
+                              [i["name"] for i in manifest.inputs] or None, weight_cache=weight_cache, limits=limits,
+                              heads=(manifest.stepwise or {}).get("heads"))
     if path.suffix == ".pte":
         return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits)
     return OnnxRunner(path, threads, limits=limits)  # .onnx, or .ort: ONNX Runtime reads its mobile format alike

@@ -7,6 +7,8 @@ group (one group in every ALBERT checkpoint), so a program with methods
     embed(input_ids, attention_mask[, token_type_ids]) -> (hidden (1, T, H), attention_bias)
     layer_<g>(hidden, attention_bias)                  -> hidden        (one method per hidden group g)
     head(hidden)                                       -> the task's outputs (as `forward`)
+    exit_<k>(hidden)                                   -> a classifier's logits after depth k < N, when the model
+                                                          has per-depth exit heads (`model.AlbertExitHead`)
 
 stores every weight once, lets XNNPACK pack the shared layer once, and lets the caller choose the depth per input
 (application i uses group `schedule[i]`, HF's arithmetic). At full depth the chain computes exactly what `forward`
@@ -28,6 +30,24 @@ METHOD_EMBED, METHOD_HEAD = "embed", "head"
 
 def layer_method(group: int) -> str:
     return f"layer_{group}"
+
+
+def exit_method(depth: int) -> str:
+    return f"exit_{depth}"
+
+
+def _exit_heads(model: AlbertPreTrainedModel) -> dict[int, nn.Module]:
+    """Depth -> the model's own exit head there (only classifiers with per-depth heads have any)."""
+    exit_head = getattr(model, "exit_head", None)
+    heads = {d: exit_head(d) for d in range(1, model.config.num_hidden_layers)} if exit_head else {}
+    return {d: h for d, h in heads.items() if h is not None}
+
+
+def head_names(model: AlbertPreTrainedModel) -> list[str]:
+    """The method that answers after each depth 1..N: `exit_<k>` where the model has its own head there, else
+    `head`."""
+    heads = _exit_heads(model)
+    return [exit_method(d) if d in heads else METHOD_HEAD for d in range(1, model.config.num_hidden_layers + 1)]
 
 
 def schedule(config: AlbertConfig) -> list[int]:
@@ -74,11 +94,22 @@ class Head(nn.Module):
         return self.model.head(hidden)
 
 
+class ExitHead(nn.Module):
+    """The exit head of depth `depth` (`model.exit_head(depth)`)."""
+
+    def __init__(self, model: AlbertPreTrainedModel, depth: int):
+        super().__init__()
+        self.model, self.depth = model, depth
+
+    def forward(self, hidden):
+        return self.model.exit_head(self.depth)(hidden)
+
+
 def methods(model: AlbertPreTrainedModel) -> dict[str, nn.Module]:
-    """The program's methods, in calling order: embed, one layer per hidden group, head."""
+    """The program's methods, in calling order: embed, one layer per hidden group, head, the exit heads."""
     groups = model.config.num_hidden_groups
     return {METHOD_EMBED: Embed(model), **{layer_method(g): Layer(model, g) for g in range(groups)},
-            METHOD_HEAD: Head(model)}
+            METHOD_HEAD: Head(model), **{exit_method(d): ExitHead(model, d) for d in _exit_heads(model)}}
 
 
 def run_eager(model: AlbertPreTrainedModel, inputs: Sequence[torch.Tensor], depth: int | None = None):
@@ -91,18 +122,20 @@ def run_eager(model: AlbertPreTrainedModel, inputs: Sequence[torch.Tensor], dept
     hidden, bias = parts[METHOD_EMBED](*inputs)
     for group in order[:depth]:
         hidden = parts[layer_method(group)](hidden, bias)
-    return parts[METHOD_HEAD](hidden)
+    return parts[head_names(model)[depth - 1]](hidden)
 
 
 def outputs_at_every_depth(model: AlbertPreTrainedModel, inputs: Sequence[torch.Tensor]) -> list:
-    """The head's outputs after each of the model's layer applications (differentiable: `finetune --exit-loss`
-    trains the one shared head to answer at every depth)."""
+    """The outputs after each of the model's layer applications, each from the head that answers there
+    (differentiable: `finetune --exit-loss` trains the one shared head at every depth, `--exit-heads` the exit
+    heads)."""
     parts = methods(model)
+    heads = head_names(model)
     hidden, bias = parts[METHOD_EMBED](*inputs)
     outputs = []
-    for group in schedule(model.config):
+    for depth, group in enumerate(schedule(model.config), 1):
         hidden = parts[layer_method(group)](hidden, bias)
-        outputs.append(parts[METHOD_HEAD](hidden))
+        outputs.append(parts[heads[depth - 1]](hidden))
     return outputs
 
 
@@ -112,21 +145,20 @@ def example_inputs(model: AlbertPreTrainedModel, forward_inputs: tuple[torch.Ten
         hidden, bias = Embed(model)(*forward_inputs)
     return {METHOD_EMBED: forward_inputs, **{layer_method(g): (hidden, bias)
                                             for g in range(model.config.num_hidden_groups)},
-            METHOD_HEAD: (hidden,)}
+            METHOD_HEAD: (hidden,), **{exit_method(d): (hidden,) for d in _exit_heads(model)}}
 
 
 def dynamic_shapes(model: AlbertPreTrainedModel, forward_shapes: tuple, seq) -> dict[str, tuple]:
     """The sequence axis of every method's inputs: hidden (1, T, H) on dim 1, the bias (heads, 1, T) on dim 2."""
     layer = ({1: seq}, {2: seq})
     return {METHOD_EMBED: forward_shapes, **{layer_method(g): layer for g in range(model.config.num_hidden_groups)},
-            METHOD_HEAD: ({1: seq},)}
+            METHOD_HEAD: ({1: seq},), **{exit_method(d): ({1: seq},) for d in _exit_heads(model)}}
 
 
 def manifest_entry(model: AlbertPreTrainedModel, input_names: Sequence[str]) -> dict:
-    """How an app chains the methods (the manifest's `stepwise`)."""
-    groups = model.config.num_hidden_groups
-    return {"methods": [METHOD_EMBED, *(layer_method(g) for g in range(groups)), METHOD_HEAD],
+    """How an app chains the methods (the manifest's `stepwise`): `heads[k-1]` answers after depth k."""
+    return {"methods": list(methods(model)),
             "embed_inputs": list(input_names), "embed_outputs": ["hidden", "attention_bias"],
             "layer_inputs": ["hidden", "attention_bias"], "layer_outputs": ["hidden"], "head_inputs": ["hidden"],
-            "schedule": [layer_method(g) for g in schedule(model.config)],
+            "schedule": [layer_method(g) for g in schedule(model.config)], "heads": head_names(model),
             "num_hidden_layers": model.config.num_hidden_layers}

@@ -30,10 +30,12 @@ def linear_schedule(warmup: int, steps: int):
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW as BERT/ALBERT use it: biases and LayerNorm weights (every 1-d parameter) without weight decay."""
+    """AdamW as BERT/ALBERT use it: biases and LayerNorm weights (every 1-d parameter) without weight decay; frozen
+    parameters (requires_grad False) are left out."""
     decay, no_decay = [], []
     for p in model.parameters():
-        (no_decay if p.ndim < 2 else decay).append(p)
+        if p.requires_grad:
+            (no_decay if p.ndim < 2 else decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.98), eps=1e-6)
 

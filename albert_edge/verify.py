@@ -177,12 +177,13 @@ def depth_logits(runner, examples: Sequence[Example]) -> np.ndarray:
 
 def exit_calibration(path: Path, schedule: list[str], calibration: Sequence[Example], evaluation: Sequence[Example],
                      input_names: Sequence[str], limits, threads: int | None, max_loss: float,
-                     source: str) -> dict[str, Any]:
+                     source: str, heads: list[str] | None = None) -> dict[str, Any]:
     """Choose an exit policy on held-in labelled `calibration` examples (`exits.calibrate`), and report it on the
-    labelled `evaluation` examples (the export's eval data) when there are any: the manifest's stepwise entry."""
+    labelled `evaluation` examples (the export's eval data) when there are any: the manifest's stepwise entry.
+    `heads`: the method answering at each depth (the manifest's `stepwise.heads`)."""
     from albert_edge import exits, runtime
 
-    runner = runtime.StepwiseRunner(path, schedule, threads, list(input_names), limits=limits)
+    runner = runtime.StepwiseRunner(path, schedule, threads, list(input_names), limits=limits, heads=heads)
     try:
         logits = depth_logits(runner, calibration)
         held_out = depth_logits(runner, evaluation) if evaluation else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from albert_edge.bench import adb, report
+from albert_edge.bench import adb, depth, report
 from albert_edge.bench.__main__ import main as bench_main
 from albert_edge.bench.harness import Target, parse_int_list, run_worker
 from albert_edge.bench.machine import device_info, isa_flags, machine_info, parse_cpuinfo
@@ -370,6 +370,51 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as e:
         bench_main([str(export), "--seq-lens", "64", "--out", str(tmp_path / "r")])
     assert "no --seq-lens within its max_seq_len 16" in str(e.value.code)
+
+
+def test_depth_data_errors_are_one_line(tmp_path):
+    export = _minimal_export(tmp_path / "export")
+    data = tmp_path / "dev.tsv"
+    data.write_text("sentence\tlabel\nfine\t1\n")
+    for argv, message in (([str(export), "--depth-data", str(tmp_path / "none.tsv")], "no such file"),
+                          ([str(export), "--depth-data", str(data)], "needs an export with a stepwise program"),
+                          ([str(export), "--depth-data", str(data), "--depth-limit", "0"], "--depth-limit must be")):
+        with pytest.raises(SystemExit) as e:
+            bench_main(argv + ["--out", str(tmp_path / "r")])
+        assert message in str(e.value.code) and "\n" not in str(e.value.code)
+    assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def _sweep_rows(shipped_ms: float, shipped_acc: float) -> list:
+    recs = []
+    for order, (setting, kind, acc, depth_used, ms) in enumerate((
+            ("forward", "forward", 85.0, 4, 3.0), ("depth 1", "fixed", 80.0, 1, 1.0),
+            ("depth 4", "fixed", 85.0, 4, 3.1), ("shipped entropy 0.70", "adaptive", shipped_acc, 1.6, shipped_ms))):
+        extra = {"target": f"pte-int8-stepwise: {setting}", "setting": setting, "setting_kind": kind,
+                 "order": str(order), "shipped": str(kind == "adaptive"), "sweep": "depth", "threads": "2",
+                 "seq_len": "", "data": "dev.tsv", "examples": "10"}
+        for metric, value in (("load_status", 0.0), ("accuracy(%)", acc), ("mean_depth", depth_used),
+                              ("avg_inference_latency(ms)", ms), ("p50_inference_latency(ms)", ms),
+                              ("p90_inference_latency(ms)", ms)):
+            recs.append(report.record("albert_x", "xnnpack", "int8", extra, metric, value, DEVICE))
+    return report.pivot(recs)
+
+
+def test_depth_sweep_settings_goal_and_report():
+    names = [s["name"] for s in depth.settings_for(4, {"kind": "entropy", "value": 0.7, "min_depth": 1})]
+    assert names == ["forward", "depth 1", "depth 2", "depth 3", "depth 4", "shipped entropy 0.70", "patience 1",
+                     "patience 2", "patience 3", "entropy 0.10", "entropy 0.30", "entropy 0.50"]
+    assert [s["name"] for s in depth.settings_for(2, None)][-5:] == ["patience 1", "entropy 0.10", "entropy 0.30",
+                                                                     "entropy 0.50", "entropy 0.70"]
+    assert depth.policy_name({"kind": "patience", "value": 2.0, "min_depth": 2}) == "patience 2 from 2"
+    met = depth.goal(_sweep_rows(1.5, 84.6))  # 2.0x faster, 0.4 point lost
+    assert met[1] and "2.00× lower mean latency at +0.40 points" in met[0]
+    assert not depth.goal(_sweep_rows(2.5, 85.0))[1]  # only 1.2x
+    assert not depth.goal(_sweep_rows(1.0, 84.0))[1]  # 3x but a point lost
+    text = depth.markdown(_sweep_rows(1.5, 84.6))
+    rows = [line.split(" | ")[0].lstrip("| ") for line in text.splitlines() if line.startswith("| ")][1:]
+    assert rows == ["forward", "depth 1", "depth 4", "shipped entropy 0.70"]  # the sweep's order
+    assert "| depth 1 | 80.00 | 1.00 | 1.000 |" in text and "0.333 |" in text and "met)" in text
 
 
 def test_cli_exit_status_without_adb(tmp_path):

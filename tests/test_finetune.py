@@ -273,3 +273,28 @@ def test_exit_loss_trains_the_classifier_at_every_depth(pretrained, tmp_path):
     assert losses["exits"][0] < 0.5 * losses["plain"][0], losses
     with pytest.raises(FinetuneError, match="--exit-loss trains class logits at every depth"):
         finetune("token-classification", train, train, pretrained, tmp_path / "x", exit_loss=True)
+
+    # --exit-heads from the plain classifier: the model itself stays bit-identical, the exit heads learn to answer.
+    finetune("sequence-classification", train, train, tmp_path / "plain", tmp_path / "heads", exit_heads=True,
+             **{**common, "epochs": 5})
+    results = json.loads((tmp_path / "heads" / "eval_results.json").read_text())
+    assert results["exit_heads"] is True and 0 <= results["exit_accuracy"] <= 1 and "accuracy_depth_2" in results
+    assert json.loads((tmp_path / "heads" / "config.json").read_text())["exit_heads"] == "per-depth"
+    plain, heads = hub.from_pretrained(tmp_path / "plain"), hub.from_pretrained(tmp_path / "heads")
+    body = {k: v for k, v in heads.state_dict().items() if not k.startswith("exit_heads.")}
+    assert body.keys() == plain.state_dict().keys()
+    assert all(torch.equal(v, plain.state_dict()[k]) for k, v in body.items())
+    with torch.no_grad():
+        assert torch.equal(heads(*args), plain(*args))
+        per_depth = stepwise.outputs_at_every_depth(heads, args)
+        parts = stepwise.methods(heads)
+        hidden = parts["layer_0"](*parts["embed"](*args))
+        assert torch.equal(per_depth[0], heads.exit_heads[0](hidden))  # depth 1 answers with its own head
+        assert torch.equal(per_depth[-1], heads(*args)) and torch.equal(stepwise.run_eager(heads, args, 1), per_depth[0])
+    exit_losses = [float(torch.nn.functional.cross_entropy(o, gold)) for o in per_depth]
+    assert exit_losses[0] < losses["plain"][0] and exit_losses[1] < losses["plain"][1], (exit_losses, losses)
+    for kwargs, message in (({"exit_heads": True, "exit_loss": True}, "two ways to train exits"),):
+        with pytest.raises(FinetuneError, match=message):
+            finetune("sequence-classification", train, train, tmp_path / "plain", tmp_path / "y", **kwargs)
+    with pytest.raises(FinetuneError, match="--exit-heads trains classifiers for early exit"):
+        finetune("token-classification", train, train, pretrained, tmp_path / "z", exit_heads=True)

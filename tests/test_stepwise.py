@@ -90,6 +90,41 @@ def test_stepwise_pte_matches_forward_at_every_depth(task, int8, tmp_path):
     runner.close()
 
 
+def test_per_depth_exit_heads_are_methods_of_their_own(tmp_path):
+    torch.manual_seed(0)
+    model = model_for_task(AlbertConfig(**CONFIG), "sequence-classification").eval()
+    model.add_exit_heads()
+    for head in model.exit_heads:  # different from the final head, so a wrong method would show
+        torch.nn.init.normal_(head.classifier.weight)
+    names = model_input_names("sequence-classification")
+    entry = stepwise.manifest_entry(model, names)
+    assert entry["heads"] == ["exit_1", "exit_2", "head"]
+    assert entry["methods"] == ["embed", "layer_0", "head", "exit_1", "exit_2"]
+    path = tmp_path / "m.pte"
+    delegation = export_stepwise_pte(model, path, input_names=names, max_seq_len=32)
+    assert set(delegation) == set(entry["methods"])
+    runner = runtime.StepwiseRunner(path, entry["schedule"], input_names=names, heads=entry["heads"],
+                                    limits=runtime.InputLimits(300, 2, 32))
+    x = _inputs("sequence-classification", 9)
+    feed = {n: a.numpy() for n, a in zip(names, x)}
+    by_depth = runner.outputs_by_depth(feed)
+    with torch.no_grad():
+        forward = model(*x).numpy()
+        for depth in (1, 2, 3):
+            want = stepwise.run_eager(model, x, depth=depth).numpy()
+            np.testing.assert_allclose(runner.run(feed, depth=depth)[0], want, atol=1e-5, rtol=1e-5)
+            np.testing.assert_allclose(by_depth[depth - 1][0], want, atol=1e-5, rtol=1e-5)
+        # Depth 1 is its exit head's answer, not the final head's on the same hidden state.
+        assert not np.allclose(by_depth[0][0], model.head(stepwise.methods(model)["layer_0"](
+            *stepwise.methods(model)["embed"](*x))).numpy(), atol=1e-3)
+    np.testing.assert_allclose(by_depth[-1][0], forward, atol=1e-5, rtol=1e-5)
+    outputs, depth = runner.run_adaptive(ExitPolicy("entropy", 1.0), feed)  # stops at once, on exit_1
+    assert depth == 1 and np.array_equal(outputs[0], by_depth[0][0])
+    with pytest.raises(runtime.RuntimeLoadError, match="names 2 heads for 3 depths"):
+        runtime.StepwiseRunner(path, entry["schedule"], heads=["exit_1", "head"], limits=None)
+    runner.close()
+
+
 def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
     hf = save_hf(tmp_path / "hf")
     held_in = tmp_path / "held_in.tsv"
@@ -145,8 +180,24 @@ def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
                             ({"artifact": "pte_stepwise", "depth": 3}, "depth must be 1..2 or 'adaptive'")):
         with pytest.raises(PipelineError, match=message):
             pipeline(result.out, **kwargs)
+    # The harness's depth sweep: every setting end to end through the runtime, on the same labelled sentences.
+    from albert_edge.bench import bench, depth
 
-
+    run = bench([result.out], out=tmp_path / "bench", threads=(1,), backends=(), peers=(), ceiling=False,
+                depth_data=report, warmups=1, progress=False)
+    rows = {r["benchmarkModel"]["extraInfo"]["setting"]: {} for r in run.records}
+    for r in run.records:
+        rows[r["benchmarkModel"]["extraInfo"]["setting"]][r["metric"]] = r["actualValue"]
+    shipped = "shipped " + depth.policy_name(entry["exit_policy"])
+    assert list(rows)[:4] == ["forward", "depth 1", "depth 2", shipped] and "entropy 0.10" in rows
+    assert [rows[s]["mean_depth"] for s in ("forward", "depth 1", "depth 2", shipped)] == [2, 1, 2, 1]
+    # The same predictions as the export's own verification of forward and of the shipped policy.
+    assert rows["forward"]["accuracy(%)"] == rows["depth 2"]["accuracy(%)"] == 100 * figures["accuracy"]
+    assert rows[shipped]["accuracy(%)"] == 100 * entry["exit_evaluation"]["accuracy"]
+    assert all(m["avg_inference_latency(ms)"] > 0 for m in rows.values())
+    text = run.files["report"].read_text()
+    assert "## Depth:" in text and f"| {shipped} |" in text and "Goal: shipped" in text
+    assert run.files[f"accuracy_vs_latency_{run.records[0]['benchmarkModel']['name']}"].stat().st_size > 0
 
 
 def test_stepwise_refuses_what_it_cannot_do(tmp_path):

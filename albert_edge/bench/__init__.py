@@ -6,7 +6,8 @@ model, the usual peers (transformers, ONNX Runtime, the optimum-executorch recip
     print(result.summary)
 
 Map: harness.py (the run) -> worker.py (one target, one fresh process) -> report.py (records, Markdown, plots, goals);
-targets.py (what is measured), peers.py, ceiling.py, machine.py, stats.py, adb.py (the phone).
+targets.py (what is measured), peers.py, ceiling.py, machine.py, stats.py, adb.py (the phone), depth.py (accuracy vs
+latency over depth, for stepwise exports).
 """
 
 from albert_edge.bench.harness import BACKENDS, DEFAULT_SEQ_LENS, DEFAULT_THREADS, BenchResult, bench

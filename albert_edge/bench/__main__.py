@@ -2,6 +2,7 @@
 
     python -m albert_edge.bench dist/base_int8 dist/base_fp32 --seq-lens 16,128 --threads 2
     python -m albert_edge.bench dist/base_int8 --adb --serial R58M12345    # also on a phone, via the demo app
+    python -m albert_edge.bench out/sst2_int8 --depth-data albert_edge/assets/sst2_dev.tsv   # + accuracy vs depth
 
 Writes benchmark_results.json (ExecuTorch minibench schema), benchmark_raw.json, report.md and PNG plots into --out,
 and prints a one-screen summary with ratios and goals.
@@ -53,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--adb", action="store_true", help="also run each int8/fp32 .pte on a phone via adb")
     parser.add_argument("--serial", default=None, help="adb device serial, when several are connected")
     parser.add_argument("--no-host", action="store_true", help="measure only on the phone (with --adb)")
+    parser.add_argument("--depth-data", default=None, metavar="FILE",
+                        help="labelled sentence<TAB>label file: for exports with a stepwise program, accuracy and "
+                             "mean latency at every fixed depth and for the exit policies (report section + plot)")
+    parser.add_argument("--depth-limit", type=int, default=None, metavar="N",
+                        help="use only the first N rows of --depth-data")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per worker process (default: %(default)s)")
     parser.add_argument("--verbose", action="store_true",
                         help="also show third-party messages known to be harmless (albert_edge/quiet.py)")
@@ -66,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                        backends=_names(args.backends, BACKENDS, "--backends"),
                        peers=_names(args.peers, tuple(PEERS), "--peers"), ceiling=not args.no_ceiling,
                        eager_model=args.eager_model, host=not args.no_host, adb=args.adb, serial=args.serial,
-                       timeout_s=args.timeout)
+                       timeout_s=args.timeout, depth_data=args.depth_data, depth_limit=args.depth_limit)
     print(result.summary, end="")
     print(f"results: {result.out}/ (" + ", ".join(p.name for p in result.files.values()) + ")")
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from albert_edge.bench import depth as depth_mod
 from albert_edge.bench import report as report_mod
 from albert_edge.bench.ceiling import build_ceiling, encoder_gemm_flops
 from albert_edge.bench.machine import device_info, load_average, machine_info
@@ -161,9 +162,16 @@ def _ceiling_targets(group: ModelGroup, cache: Path, quantizations: set[str]) ->
 def run_worker(target: Target, threads: int, seq_lens: list[int], iterations: int, warmups: int,
                timeout_s: float, scratch: Path) -> dict[str, Any]:
     """Measure one target at one thread count in a fresh process; {"error": ...} when it failed."""
-    spec = scratch / f"{target.model}.{target.label}.t{threads}.spec.json"
+    return run_spec(f"{target.model}.{target.label}.t{threads}",
+                    target.worker_spec(threads, seq_lens, iterations, warmups), timeout_s, scratch)
+
+
+def run_spec(name: str, worker_spec: dict[str, Any], timeout_s: float, scratch: Path) -> dict[str, Any]:
+    """Run worker.py on one spec in a fresh process; its result, or {"error": ...} when it failed."""
+    threads = worker_spec["threads"]
+    spec = scratch / f"{name.replace(' ', '_').replace(':', '')}.spec.json"
     out = spec.with_suffix("").with_suffix(".out.json")
-    spec.write_text(json.dumps(target.worker_spec(threads, seq_lens, iterations, warmups)))
+    spec.write_text(json.dumps(worker_spec))
     out.unlink(missing_ok=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
@@ -307,8 +315,12 @@ def bench(
     serial: str | None = None,
     timeout_s: float = 1800,
     progress: bool = True,
+    depth_data: str | os.PathLike | None = None,
+    depth_limit: int | None = None,
 ) -> BenchResult:
-    """Benchmark export directories; write benchmark_results.json, report.md and plots into `out`."""
+    """Benchmark export directories; write benchmark_results.json, report.md and plots into `out`. With
+    `depth_data` (a labelled file), stepwise exports also get the accuracy-vs-latency sweep over depth (`depth.py`;
+    `depth_limit`: its first N rows)."""
     started = time.time()
     # 1. Check everything cheap first.
     if not artifacts:
@@ -331,6 +343,7 @@ def bench(
 
         serial = check_device(serial)
     groups = _group(exports)
+    depth_jobs = depth_mod.plan(exports, depth_data, depth_limit) if depth_data is not None and host else []
     for group in groups:
         if not any(s <= group.max_seq_len for s in seq_lens):
             raise BenchError(f"{group.model}: no --seq-lens within its max_seq_len {group.max_seq_len}")
@@ -364,6 +377,16 @@ def bench(
     if host:
         records, raw = _measure(groups, seq_lens, threads, settings, device_info(machine), timeout_s,
                                 out / "workers", notes, progress)
+    for job in tqdm(depth_jobs, desc="depth sweep", unit="export", disable=not progress or not depth_jobs):
+        model = next(g.model for g in groups if job.artifact in g.artifacts)
+        for n in threads:
+            result = run_spec(f"{model}.{job.label}.depth.t{n}", job.worker_spec(n, warmups), timeout_s,
+                              out / "workers")
+            if "error" in result:
+                notes.append(f"{model} {job.label} depth sweep ({n} threads) failed: {result['error']}")
+            raw.append({"model": model, "target": f"{job.label}: depth sweep", "threads": n,
+                        "path": str(job.artifact.directory), "result": result})
+            records += depth_mod.records(job, n, result, device_info(machine), model, report_mod.record)
     if adb:
         records += _on_phone(groups, seq_lens, threads, settings, serial)
     if not records:
@@ -388,6 +411,10 @@ def bench(
     report_mod.write_text(files["results"], "[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]\n")
     report_mod.write_text(files["raw"], json.dumps({**context, "runs": raw}, indent=1) + "\n")
     rows = report_mod.pivot(records)
-    report_mod.write_text(files["report"], report_mod.markdown(rows, context))
+    sweep = [r for r in rows if r.extra.get("sweep") == depth_mod.SWEEP]
+    rows = [r for r in rows if r.extra.get("sweep") != depth_mod.SWEEP]
+    report_mod.write_text(files["report"], report_mod.markdown(rows, context) + depth_mod.markdown(sweep))
     files.update(report_mod.plots(rows, out))
-    return BenchResult(out=out, records=records, files=files, summary=report_mod.summary(rows, context), notes=notes)
+    files.update(depth_mod.plot(sweep, out, report_mod.save_png))
+    return BenchResult(out=out, records=records, files=files, notes=notes,
+                       summary=report_mod.summary(rows, context) + depth_mod.summary(sweep))

@@ -390,7 +390,7 @@ def summary(rows: list[Row], context: dict[str, Any]) -> str:
 
 
 # -- plots -------------------------------------------------------------------------------------------------------------
-def _save(fig, path: Path) -> Path:
+def save_png(fig, path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
     os.close(fd)
     try:
@@ -440,7 +440,7 @@ def plots(rows: list[Row], out: Path) -> dict[str, Path]:
         handles, labels = axes[0][-1].get_legend_handles_labels()
         fig.legend(handles, labels, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
         fig.tight_layout()
-        files[f"latency_{model}"] = _save(fig, out / f"latency_vs_seq_{model}.png")
+        files[f"latency_{model}"] = save_png(fig, out / f"latency_vs_seq_{model}.png")
         plt.close(fig)
 
         host_rows = [r for r in mrows if r.host and r.role != "ceiling"]
@@ -455,7 +455,7 @@ def plots(rows: list[Row], out: Path) -> dict[str, Path]:
                 ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
             ax.set(ylabel="size on disk (MiB)", title=f"{model}: artifact size")
             ax.tick_params(axis="x", rotation=35)
-            files[f"size_{model}"] = _save(fig, out / f"size_{model}.png")
+            files[f"size_{model}"] = save_png(fig, out / f"size_{model}.png")
             plt.close(fig)
 
         # Memory at the longest measured length and the fewest threads (the threads barely move it).
@@ -477,6 +477,6 @@ def plots(rows: list[Row], out: Path) -> dict[str, Path]:
                    title=f"{model}: peak RSS, seq ≤ {seq}, {n} thread{'s' if n != 1 else ''}")
             ax.tick_params(axis="x", rotation=35)
             ax.legend(fontsize=8)
-            files[f"peak_memory_{model}"] = _save(fig, out / f"peak_memory_{model}.png")
+            files[f"peak_memory_{model}"] = save_png(fig, out / f"peak_memory_{model}.png")
             plt.close(fig)
     return files

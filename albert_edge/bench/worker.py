@@ -15,6 +15,9 @@ during the timed iterations so that it cannot perturb them. Where /proc is missi
 maxrss, which includes the imports.
 
 Sequence lengths run in ascending order, so the peak read after each one is the peak up to that length.
+
+Kind "depth" (`depth.py`) is the accuracy-vs-latency sweep over depth: no memory figures, the runtime's own calls
+timed per sentence.
 """
 
 from __future__ import annotations
@@ -289,6 +292,51 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _first_output(result: tuple[list[np.ndarray], int]) -> tuple[np.ndarray, int]:
+    outputs, depth = result
+    return outputs[0], depth
+
+
+def measure_depth(spec: dict[str, Any]) -> dict[str, Any]:
+    """The depth sweep (`depth.py`): each sentence through every setting in turn, rotating the order per sentence;
+    per setting the latency of each runtime call, its top-1 class and the depth it used."""
+    import executorch.kernels.quantized  # noqa: F401  (int8 embedding kernels)
+
+    from albert_edge import runtime
+    from albert_edge.exits import ExitPolicy
+
+    threads = int(spec["threads"])
+    t0 = time.perf_counter()
+    forward = runtime.load(spec["path"], threads=threads, backend="pte")
+    chain = runtime.load(spec["path"], threads=threads, backend="pte_stepwise")
+    load_ms = (time.perf_counter() - t0) * 1e3
+    calls = []
+    for s in spec["settings"]:
+        if s["kind"] == "forward":
+            calls.append(lambda feed: (forward.run(feed)[0], chain.num_layers))
+        elif s["kind"] == "fixed":
+            calls.append(lambda feed, d=int(s["depth"]): (chain.run(feed, depth=d)[0], d))
+        else:
+            policy = ExitPolicy.from_dict(s["policy"])
+            calls.append(lambda feed, p=policy: _first_output(chain.run_adaptive(p, feed)))
+    feeds = [{name: np.asarray([ids], dtype=np.int64) for name, ids in e.items()} for e in spec["examples"]]
+    for feed in feeds[:int(spec.get("warmups", 5))]:
+        for call in calls:
+            call(feed)
+    measured = [{"latencies_ms": [], "predictions": [], "depths": []} for _ in calls]
+    n = len(calls)
+    for i, feed in enumerate(feeds):
+        for j in [(i + k) % n for k in range(n)]:
+            t = time.perf_counter_ns()
+            logits, depth = calls[j](feed)
+            measured[j]["latencies_ms"].append((time.perf_counter_ns() - t) / 1e6)
+            measured[j]["predictions"].append(int(np.argmax(logits)))
+            measured[j]["depths"].append(int(depth))
+    forward.close()
+    chain.close()
+    return {"load_ms": load_ms, "settings": measured}
+
+
 def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
@@ -302,7 +350,7 @@ def main(argv: list[str]) -> int:
     spec_path, out_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
     try:
-        result = measure(spec)
+        result = measure_depth(spec) if spec["kind"] == "depth" else measure(spec)
     except Exception as e:  # reported as the target's load_status; the harness carries on with the other targets
         _write_json(out_path, {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
         return 1

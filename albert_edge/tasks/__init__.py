@@ -44,12 +44,19 @@ class Bundled:
     subdir: str  # under albert_edge/assets ("" for the sentiment model at its root)
     eval_sample: str  # the labelled sample it verifies on by default, relative to the model directory
     name: str  # the export's default name (albert_NAME_int8)
+    # held-in labelled data the default export chooses the early-exit policy on (models with exit heads only)
+    exit_calibration: str | None = None
 
     def directory(self, assets: Path = ASSETS) -> Path:
         return assets / self.subdir if self.subdir else assets
 
     def eval_data(self, assets: Path = ASSETS) -> Path:
         return self.directory(assets) / self.eval_sample
+
+    def exit_data(self, assets: Path = ASSETS) -> Path | None:
+        """The exit-policy calibration file, when this model ships one."""
+        path = self.directory(assets) / self.exit_calibration if self.exit_calibration else None
+        return path if path is not None and path.is_file() else None
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ final class Classifier implements AutoCloseable {
     return load(model, pte, numThreads, false);
   }
 
-  /** The stepwise program: loads embed, every layer method of the schedule, and head. */
+  /** The stepwise program: loads embed, every layer method of the schedule, and every head. */
   static Classifier loadStepwise(BundledModel model, File stepwisePte, int numThreads) {
     return load(model, stepwisePte, numThreads, true);
   }
@@ -73,7 +73,9 @@ final class Classifier implements AutoCloseable {
         for (String method : new java.util.LinkedHashSet<>(model.manifest.stepwiseSchedule)) {
           module.loadMethod(method);
         }
-        module.loadMethod("head");
+        for (String method : new java.util.LinkedHashSet<>(model.manifest.stepwiseHeads)) {
+          module.loadMethod(method);
+        }
       } else {
         module.loadMethod("forward");
       }
@@ -98,7 +100,7 @@ final class Classifier implements AutoCloseable {
     int depth = model.manifest.stepwiseSchedule.size();
     if (stepwise) {
       StepwiseLoop.Result r = StepwiseLoop.run(new Methods(module, args), model.manifest.stepwiseSchedule,
-          model.manifest.exitPolicy, 0);
+          model.manifest.stepwiseHeads, model.manifest.exitPolicy, 0);
       logits = new float[r.logits.length];
       for (int i = 0; i < logits.length; i++) {
         logits[i] = (float) r.logits[i];
@@ -140,8 +142,8 @@ final class Classifier implements AutoCloseable {
     }
 
     @Override
-    public double[] head(EValue hidden) {
-      float[] out = module.execute("head", hidden)[0].toTensor().getDataAsFloatArray();
+    public double[] head(String method, EValue hidden) {
+      float[] out = module.execute(method, hidden)[0].toTensor().getDataAsFloatArray();
       double[] logits = new double[out.length];
       for (int i = 0; i < out.length; i++) {
         logits[i] = out[i];

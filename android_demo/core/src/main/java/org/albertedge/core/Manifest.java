@@ -64,6 +64,11 @@ public final class Manifest {
   public final String stepwisePteFile;
   /** The layer method of each application, in order ({@code stepwise.schedule}); empty without one. */
   public final List<String> stepwiseSchedule;
+  /**
+   * The method answering after each application ({@code stepwise.heads}: {@code exit_<k>} where the
+   * model has its own exit head, else {@code head}); as long as the schedule.
+   */
+  public final List<String> stepwiseHeads;
   /** The calibrated early-exit policy ({@code stepwise.exit_policy}), or null. */
   public final ExitPolicy exitPolicy;
 
@@ -82,6 +87,7 @@ public final class Manifest {
       List<InputSpec> inputs,
       String stepwisePteFile,
       List<String> stepwiseSchedule,
+      List<String> stepwiseHeads,
       ExitPolicy exitPolicy) {
     this.name = name;
     this.task = task;
@@ -97,6 +103,7 @@ public final class Manifest {
     this.inputs = inputs;
     this.stepwisePteFile = stepwisePteFile;
     this.stepwiseSchedule = stepwiseSchedule;
+    this.stepwiseHeads = stepwiseHeads;
     this.exitPolicy = exitPolicy;
   }
 
@@ -169,16 +176,19 @@ public final class Manifest {
     String stepwisePte = artifacts.get("pte_stepwise") == null
         ? null : Json.string(artifacts, "pte_stepwise", where + ".artifacts");
     List<String> schedule = new ArrayList<>();
+    List<String> heads = new ArrayList<>();
     ExitPolicy exitPolicy = null;
     if (stepwisePte != null) {
       Map<String, Object> stepwise = Json.object(root, "stepwise", where);
-      int k = 0;
-      for (Object method : Json.array(stepwise, "schedule", where + ".stepwise")) {
-        if (!(method instanceof String)) {
-          throw new IllegalArgumentException(where + ".stepwise.schedule[" + k + "] must be a method name");
+      schedule = methodNames(stepwise, "schedule", where + ".stepwise");
+      if (stepwise.get("heads") == null) { // exports from before per-depth exit heads: "head" everywhere
+        heads = new ArrayList<>(Collections.nCopies(schedule.size(), "head"));
+      } else {
+        heads = methodNames(stepwise, "heads", where + ".stepwise");
+        if (heads.size() != schedule.size()) {
+          throw new IllegalArgumentException(where + ".stepwise.heads has " + heads.size() + " entries for "
+              + schedule.size() + " layer applications; re-run the export");
         }
-        schedule.add((String) method);
-        k++;
       }
       if (stepwise.get("exit_policy") != null) {
         exitPolicy = ExitPolicy.fromJson(Json.object(stepwise, "exit_policy", where + ".stepwise"),
@@ -201,7 +211,21 @@ public final class Manifest {
         Collections.unmodifiableList(inputs),
         stepwisePte,
         Collections.unmodifiableList(schedule),
+        Collections.unmodifiableList(heads),
         exitPolicy);
+  }
+
+  private static List<String> methodNames(Map<String, Object> json, String key, String where) {
+    List<String> names = new ArrayList<>();
+    int k = 0;
+    for (Object method : Json.array(json, key, where)) {
+      if (!(method instanceof String)) {
+        throw new IllegalArgumentException(where + "." + key + "[" + k + "] must be a method name");
+      }
+      names.add((String) method);
+      k++;
+    }
+    return names;
   }
 
   /** {"0": "negative", "1": "positive"} → [negative, positive]; indices must be 0..n-1. */

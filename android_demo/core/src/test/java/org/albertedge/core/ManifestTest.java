@@ -46,6 +46,27 @@ public class ManifestTest {
   }
 
   @Test
+  public void readsTheStepwiseProgramAndTheHeadOfEachDepth() {
+    String stepwise = FULL.replace("\"onnx\": \"albert_sst2_int8.onnx\"}",
+        "\"onnx\": \"albert_sst2_int8.onnx\", \"pte_stepwise\": \"s.pte\"}, \"stepwise\": {\"schedule\":"
+            + " [\"layer_0\", \"layer_0\", \"layer_0\"], HEADS \"exit_policy\": {\"kind\": \"entropy\","
+            + " \"value\": 0.35, \"min_depth\": 1}}");
+    Manifest m = Manifest.parse(stepwise.replace("HEADS", "\"heads\": [\"exit_1\", \"exit_2\", \"head\"],"));
+    assertEquals("s.pte", m.stepwisePteFile);
+    assertEquals(Arrays.asList("layer_0", "layer_0", "layer_0"), m.stepwiseSchedule);
+    assertEquals(Arrays.asList("exit_1", "exit_2", "head"), m.stepwiseHeads);
+    assertEquals(0.35, m.exitPolicy.value, 0);
+    // An export from before per-depth heads answers with `head` at every depth.
+    assertEquals(Arrays.asList("head", "head", "head"), Manifest.parse(stepwise.replace("HEADS", "")).stepwiseHeads);
+    try {
+      Manifest.parse(stepwise.replace("HEADS", "\"heads\": [\"exit_1\", \"head\"],"));
+      fail("two heads for three depths");
+    } catch (IllegalArgumentException e) {
+      assertTrue(e.getMessage(), e.getMessage().contains("stepwise.heads has 2 entries for 3 layer applications"));
+    }
+  }
+
+  @Test
   public void nullOrMissingQuantizationMeansFloat() {
     Manifest m = Manifest.parse(FULL.replaceFirst("\"quantization\": \\{[^}]*\\}", "\"quantization\": null"));
     assertNull(m.quantizationScheme);
