@@ -461,14 +461,15 @@ def summary(result: ExportResult) -> str:
     v = m["verification"]
     if v:
         lines.append(f"  verified on {v['sentences']} inputs from {v['source']} against fp32 eager:")
-        for backend in ("pte", "onnx", "ort"):
+        for backend in ("pte", "onnx", "ort", "pte_stepwise"):
             if backend in v:
                 r = v[backend]
                 agreement = "n/a" if r["top1_agreement"] is None else f"{100 * r['top1_agreement']:.2f}%"
                 accuracy = "" if r["accuracy"] is None else (
                     f"  accuracy {100 * r['accuracy']:.2f}% (eager {100 * v['eager']['accuracy']:.2f}%)")
                 snr = "inf (identical)" if r["snr_db"] is None else r["snr_db"]
-                lines.append(f"    {backend:4s} top-1 agreement {agreement}  SNR {snr} dB  max|diff| "
+                name = "stepwise (full depth)" if backend == "pte_stepwise" else f"{backend:4s}"
+                lines.append(f"    {name} top-1 agreement {agreement}  SNR {snr} dB  max|diff| "
                              f"{r['max_abs_diff']:.2e}  {r['mean_ms']} ms/input{accuracy}")
         metrics = v.get("task_metrics")
         if metrics:
@@ -479,6 +480,17 @@ def summary(result: ExportResult) -> str:
                     lines.append(f"    {artifact:5s} " + "  ".join(f"{k} {val}" for k, val in shown.items()))
     else:
         lines.append("  not verified (--no-verify)")
+    stepwise = m.get("stepwise") or {}
+    if stepwise.get("exit_calibration"):
+        c, policy, depths = stepwise["exit_calibration"], stepwise.get("exit_policy"), len(stepwise["schedule"])
+        rule = (f"{policy['kind']} {policy['value']:g}" if policy else "none beats full depth")
+        lines.append(f"  exit policy: {rule} (chosen on {c['examples']} rows of {c['data']}: "
+                     f"{100 * c['accuracy']:.2f}% at mean depth {c['mean_depth']:.2f} of {depths}, full depth "
+                     f"{100 * c['full_depth_accuracy']:.2f}%)")
+        e = stepwise.get("exit_evaluation")
+        if e:
+            lines.append(f"    on the eval data ({e['examples']}): {100 * e['accuracy']:.2f}% at mean depth "
+                         f"{e['mean_depth']:.2f} of {depths} (full depth {100 * e['full_depth_accuracy']:.2f}%)")
     return "\n".join(lines)
 
 

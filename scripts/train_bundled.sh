@@ -6,6 +6,7 @@
 #   stage 1  MLM + SOP pretraining of albert-edge-tiny (one layer applied 4 times) on the novels corpus, from stage 0
 #   stage 2  SST-2 fine-tuning of the pretrained layer applied 2, 4 (the bundled model) and 6 times
 #   stage 3  int8 export of each candidate with SST-2 dev accuracy, and the benchmark harness on the three
+#   stage 4  exit heads for adaptive depth on the bundled model (frozen), the default export and the depth sweep
 #
 # Stage 1 checkpoints into runs/ every 10 minutes and on SIGINT/SIGTERM; rerun its command with --resume appended to
 # continue. The recorded run used both cores of a 2-core x86-64 machine (AVX512-BF16), about 40 minutes for stage 1.
@@ -61,6 +62,23 @@ python -m albert_edge.bench "$RUNS/export_l2" "$RUNS/export_l4" "$RUNS/export_l6
 
 # The bundled model: the 4-application fine-tune, fp32 weights.
 install -m 644 "$RUNS/sst2_l4/config.json" "$RUNS/sst2_l4/model.safetensors" albert_edge/assets/
+
+# Stage 4 (issue 13): exit heads for adaptive depth. The model above stays frozen (forward bit-identical); one exit
+# head per depth 1..3 trains on SST-2 train minus its last 2,000 rows, which are shipped as the held-in data the
+# default export chooses the exit policy on (the body did train on them: MODEL_CARD.md). SST-2 dev picks the
+# checkpoint, as in stage 2. Then the default export and the harness's accuracy-vs-latency sweep over depth.
+N=$(wc -l < "$DATA/sst2/train.tsv")
+head -n $((N - 2000)) "$DATA/sst2/train.tsv" > "$RUNS/sst2_train_minus2000.tsv"
+(head -n 1 "$DATA/sst2/train.tsv"; tail -n 2000 "$DATA/sst2/train.tsv") > "$RUNS/sst2_train_last2000.tsv"
+python -m albert_edge.finetune --task sequence-classification --train "$RUNS/sst2_train_minus2000.tsv" \
+    --dev "$DATA/sst2/dev.tsv" --labels negative,positive --epochs 2 --lr 1e-3 --batch-size 64 --max-seq-len 128 \
+    --eval-every 500 --precision bf16 --seed 0 --threads 1 --exit-heads --model albert_edge/assets \
+    --out "$RUNS/sst2_exit_heads"
+install -m 644 "$RUNS/sst2_exit_heads/config.json" "$RUNS/sst2_exit_heads/model.safetensors" albert_edge/assets/
+install -m 644 "$RUNS/sst2_train_last2000.tsv" albert_edge/assets/sst2_exit_calibration.tsv
+python -m albert_edge.export --int8 --out "$RUNS/sst2_int8" --force
+OMP_WAIT_POLICY=PASSIVE python -m albert_edge.bench "$RUNS/sst2_int8" --depth-data albert_edge/assets/sst2_dev.tsv \
+    --backends none --peers none --no-ceiling --threads 1,2 --out "$RUNS/bench_depth"
 
 # Controls reported in the model card (CONTROLS=1 to run them): the same fine-tuning from stage 0 alone (corpus
 # embeddings, random encoder) and from random weights, to measure what each stage adds.

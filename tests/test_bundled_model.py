@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from albert_edge import hub
-from albert_edge.export import BUNDLED_EVAL, export
+from albert_edge.export import BUNDLED_EVAL, default_stepwise, export, summary
+from albert_edge.pipeline import pipeline
 from albert_edge.tables import read_table
 from albert_edge.tokenizer import BUNDLED_ASSETS, AlbertTokenizer
 
@@ -55,9 +56,47 @@ def test_default_int8_export_reports_sst2_dev_accuracy(tmp_path):
     assert verification["sentences"] == 872 and "sst2_dev.tsv" in verification["source"]
     fp32 = verification["eager"]["accuracy"]
     assert fp32 == pytest.approx(CARD_CORRECT / 872)
-    for backend in ("pte", "onnx"):
+    for backend in ("pte", "onnx", "pte_stepwise"):
         assert abs(verification[backend]["accuracy"] - fp32) <= 0.005  # int8 within half a point of fp32
         assert verification[backend]["top1_agreement"] >= 0.99
+    # Adaptive depth by default: the stepwise program with the model's exit heads, its policy chosen on the shipped
+    # held-in calibration rows and reported on SST-2 dev.
+    stepwise = result.manifest["stepwise"]
+    assert stepwise["heads"] == ["exit_1", "exit_2", "exit_3", "head"] and stepwise["exit_policy"] is not None
+    assert stepwise["exit_calibration"]["data"] == "sst2_exit_calibration.tsv"
+    assert stepwise["exit_calibration"]["examples"] == 2000
+    shipped = stepwise["exit_evaluation"]
+    assert shipped["examples"] == 872 and shipped["mean_depth"] < 3
+    assert shipped["accuracy"] >= shipped["full_depth_accuracy"] - 0.005
+    printed = summary(result)
+    assert "stepwise (full depth) top-1 agreement" in printed
+    assert f"on the eval data (872): {100 * shipped['accuracy']:.2f}% at mean depth" in printed
+    p = pipeline(result.out)
+    assert p.artifact == "pte_stepwise" and p.depth == "adaptive"
+    assert p("a gripping , funny and moving film .")["label"] == "positive"
+    assert 1 <= p("dull , lifeless and far too long .")["depth"] <= 4
+    assert "depth" not in pipeline(result.out, artifact="pte")("fine")  # the fixed-depth program, on request
+
+
+def test_bundled_exit_heads_leave_the_model_unchanged(dev_logits):
+    """The exit heads are extra tensors: forward (and transformers, which ignores them) gives the card's figures;
+    the calibration rows are the last 2,000 of SST-2 train, which the exit heads never trained on."""
+    model = hub.from_pretrained(BUNDLED_ASSETS)
+    assert len(model.exit_heads) == 3 and model.config.extra["exit_heads"] == "per-depth"
+    rows = read_table(BUNDLED_ASSETS / "sst2_exit_calibration.tsv", ["sentence", "label"])
+    assert len(rows) == 2000 and {r["label"] for r in rows} == {"0", "1"}
+
+
+def test_default_stepwise_resolution():
+    calibration = BUNDLED_ASSETS / "sst2_exit_calibration.tsv"
+    assert default_stepwise(None, None, None, None, "all", None) == (True, calibration)
+    assert default_stepwise(None, None, None, "sequence-classification", "pte", None) == (True, calibration)
+    assert default_stepwise(False, None, None, None, "all", None) == (False, None)  # told not to
+    assert default_stepwise(None, "mine.tsv", None, None, "all", None) == (True, "mine.tsv")
+    assert default_stepwise(None, None, None, None, "onnx", None) == (False, None)  # no .pte
+    assert default_stepwise(None, None, None, None, "all", "calib.txt") == (False, None)  # static int8
+    assert default_stepwise(None, None, "some/model", None, "all", None) == (False, None)  # not the bundled model
+    assert default_stepwise(None, None, None, "token-classification", "all", None) == (False, None)
 
 
 # -- the bundled NER model (assets/ner) ------------------------------------------------------------------------------

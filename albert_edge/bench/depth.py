@@ -205,7 +205,8 @@ def plot(rows, out: Path, save) -> dict[str, Path]:
     for model, groups in by_model.items():
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for (device, _, threads, label), here in groups:
-            tag = f"{threads}t" + ("" if len(groups) == 1 else f" {label}")
+            several = len({key[3] for key, _ in groups}) > 1  # two exports of one model: name them
+            tag = f"{threads} thread{'s' if threads != 1 else ''}" + (f", {label}" if several else "")
             fixed = sorted((r for r in here if r.extra.get("setting_kind") == "fixed"), key=lambda r: r.metrics[MEAN])
             ax.plot([r.metrics[MEAN] for r in fixed], [r.metrics["accuracy(%)"] for r in fixed], "-o",
                     label=f"fixed depth ({tag})")
