@@ -30,7 +30,12 @@ import org.pytorch.executorch.Module;
  * adb shell am start -n org.albertedge.demo/.BenchmarkActivity \
  *     --es model_path /data/local/tmp/albert/albert_edge_xnnpack_int8.pte \
  *     --ei iterations 50 --ei warmups 5 --ei threads 4 --ei seq_len 128
+ * adb shell am start -n org.albertedge.demo/.BenchmarkActivity --es mode adaptive
  * </pre>
+ *
+ * {@code mode adaptive} times the bundled stepwise program through the app's own loop and exit
+ * policy instead of {@code forward} (it needs a bundle with one; {@code model_path} is then
+ * ignored) and also records the depth the runs used ({@code avg_depth}, {@code max_depth}).
  *
  * Every extra is optional: the bundled model, 50 iterations, 5 warm-ups, ExecuTorch's default
  * threads and the manifest's max_seq_len. {@code model_path} must lie under {@code /data/local/tmp/}
@@ -60,7 +65,8 @@ public class BenchmarkActivity extends Activity {
         intent.getIntExtra("iterations", 50),
         intent.getIntExtra("warmups", 5),
         intent.getIntExtra("threads", 0),
-        intent.getIntExtra("seq_len", -1));
+        intent.getIntExtra("seq_len", -1),
+        intent.getStringExtra("mode"));
     new Thread(() -> {
       run(settings);
       runOnUiThread(this::finish);
@@ -73,8 +79,10 @@ public class BenchmarkActivity extends Activity {
     final int warmups;
     final int threads;
     final int seqLen;
+    final String mode;
 
-    Settings(String modelPath, int iterations, int warmups, int threads, int seqLen) {
+    Settings(String modelPath, int iterations, int warmups, int threads, int seqLen, String mode) {
+      this.mode = mode == null ? "forward" : mode;
       this.modelPath = modelPath;
       this.iterations = iterations;
       this.warmups = warmups;
@@ -91,12 +99,31 @@ public class BenchmarkActivity extends Activity {
     double[] latencies = null;
     long pssBeforeKb = Debug.getPss();
     Module module = null;
+    Classifier classifier = null;
+    int[] depths = null;
     boolean loaded = false;
     try {
       if (s.iterations < 1 || s.warmups < 0 || s.threads < 0) {
         throw new IllegalArgumentException("need iterations >= 1, warmups >= 0, threads >= 0");
       }
+      if (!s.mode.equals("forward") && !s.mode.equals("adaptive")) {
+        throw new IllegalArgumentException("mode must be forward or adaptive, got " + s.mode);
+      }
       BundledModel bundled = BundledModel.read(this);
+      extra.put("mode", s.mode);
+      if (s.mode.equals("adaptive")) {
+        File stepwise = bundled.copyStepwisePte(this);
+        if (stepwise == null) {
+          throw new IOException("mode adaptive needs a bundle with a stepwise program and an exit policy; "
+              + "bundle the default export of the bundled model (python -m albert_edge.export --int8)");
+        }
+        modelName = stepwise.getName();
+        classifier = Classifier.loadStepwise(bundled, stepwise, s.threads);
+        loadMs = classifier.loadMs;
+        loaded = true;
+        depths = new int[s.iterations];
+        latencies = timeAdaptive(classifier, bundled, s, extra, depths);
+      } else {
       File model = s.modelPath != null ? new File(s.modelPath) : bundled.copyPte(this);
       if (s.modelPath != null && !ModelFiles.isBenchmarkablePath(model, getFilesDir())) {
         throw new IllegalArgumentException(model + " is outside /data/local/tmp/ and the app's files; push the "
@@ -134,6 +161,7 @@ public class BenchmarkActivity extends Activity {
         module.forward(args);
         latencies[i] = (System.nanoTime() - t) / 1e6;
       }
+      }
     } catch (ExecutorchRuntimeException e) {
       // A failure after the program loaded is an inference error, not a load status.
       if (loaded) {
@@ -155,6 +183,9 @@ public class BenchmarkActivity extends Activity {
       if (module != null) {
         module.destroy();
       }
+      if (classifier != null) {
+        classifier.close();
+      }
     }
 
     BenchmarkReport report = new BenchmarkReport(BenchmarkReport.ModelId.fromFileName(modelName), extra, deviceInfo(this));
@@ -164,6 +195,9 @@ public class BenchmarkActivity extends Activity {
     report.add(BenchmarkReport.LOAD_STATUS, loadStatus);
     if (latencies != null) {
       report.addLatencies(latencies);
+      if (depths != null) {
+        report.addDepths(depths);
+      }
       report.add(BenchmarkReport.RAM_PSS, (Debug.getPss() - pssBeforeKb) / 1024.0);
       long peak = peakRssBytes();
       if (peak >= 0) {
@@ -180,6 +214,31 @@ public class BenchmarkActivity extends Activity {
     } catch (IOException e) {
       Log.e(TAG, "could not write " + out, e);
     }
+  }
+
+  /**
+   * The stepwise program through the app's loop on {@link #SAMPLE} repeated to the length: the
+   * model call's latency per run, the depths used into {@code extra} and the mean as a metric.
+   */
+  private static double[] timeAdaptive(Classifier classifier, BundledModel bundled, Settings s,
+      Map<String, String> extra, int[] depths) {
+    int seqLen = s.seqLen > 0 ? s.seqLen : bundled.manifest.maxSeqLen;
+    extra.put("seq_len", String.valueOf(seqLen));
+    extra.put("iterations", String.valueOf(s.iterations));
+    extra.put("warmups", String.valueOf(s.warmups));
+    extra.put("threads", s.threads == 0 ? "default" : String.valueOf(s.threads));
+    extra.put("max_depth", String.valueOf(bundled.manifest.stepwiseSchedule.size()));
+    InputBuilder.EncodedInput in = new InputBuilder(bundled.tokenizer, seqLen).repeated(SAMPLE, seqLen);
+    for (int i = 0; i < s.warmups; i++) {
+      classifier.classifyEncoded(in, 0);
+    }
+    double[] latencies = new double[s.iterations];
+    for (int i = 0; i < s.iterations; i++) {
+      Classifier.Result r = classifier.classifyEncoded(in, 0);
+      latencies[i] = r.inferenceMs;
+      depths[i] = r.depth;
+    }
+    return latencies;
   }
 
   /** minibench's fields, filled from a real MemoryInfo (minibench reads an unfilled one: zeros). */

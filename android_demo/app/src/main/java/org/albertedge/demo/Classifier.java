@@ -89,6 +89,12 @@ final class Classifier implements AutoCloseable {
   Result classify(String text) {
     long t0 = System.nanoTime();
     InputBuilder.EncodedInput in = inputs.encode(text);
+    return classifyEncoded(in, (System.nanoTime() - t0) / 1e6);
+  }
+
+  /** The model call on an encoded input ({@code tokenizeMs}: what encoding it cost, for the result). */
+  Result classifyEncoded(InputBuilder.EncodedInput in, double tokenizeMs) {
+    long t0 = System.nanoTime();
     if (!model.manifest.dynamicSeqLen()) {
       // A static-shape program takes exactly max_seq_len; the attention mask hides the padding.
       in = in.padTo(model.manifest.maxSeqLen, model.tokenizer.padId);
@@ -111,7 +117,7 @@ final class Classifier implements AutoCloseable {
     }
     long t2 = System.nanoTime();
     Prediction p = Prediction.fromLogits(logits, model.manifest.labels);
-    return new Result(p, in.length, in.truncated, (t1 - t0) / 1e6, (t2 - t1) / 1e6, depth);
+    return new Result(p, in.length, in.truncated, tokenizeMs + (t1 - t0) / 1e6, (t2 - t1) / 1e6, depth);
   }
 
   /**

@@ -27,6 +27,10 @@ public final class BenchmarkReport {
   public static final String MAX_LATENCY = "max_inference_latency(ms)";
   public static final String RAM_PSS = "ram_pss_usage(mb)";
   public static final String PEAK_MEM = "peak_mem(bytes)";
+  /** Adaptive depth: the mean number of layer applications per run (albert_edge's own metric). */
+  public static final String AVG_DEPTH = "avg_depth";
+  public static final String MIN_DEPTH = "min_depth";
+  public static final String MAX_DEPTH = "max_depth";
 
   /** minibench's {@code BenchmarkModel}, plus free-form run settings in {@code extraInfo}. */
   public static final class ModelId {
@@ -115,6 +119,24 @@ public final class BenchmarkReport {
   }
 
   /** Adds avg, trimmed mean, p50/p90/p99, min and max of the measured latencies. */
+  /** The depth each adaptive run used: their mean, minimum and maximum. */
+  public BenchmarkReport addDepths(int[] depths) {
+    if (depths.length == 0) {
+      throw new IllegalArgumentException("no depths to report");
+    }
+    long sum = 0;
+    int min = Integer.MAX_VALUE;
+    int max = Integer.MIN_VALUE;
+    for (int d : depths) {
+      sum += d;
+      min = Math.min(min, d);
+      max = Math.max(max, d);
+    }
+    add(AVG_DEPTH, (double) sum / depths.length);
+    add(MIN_DEPTH, min);
+    return add(MAX_DEPTH, max);
+  }
+
   public BenchmarkReport addLatencies(double[] latenciesMs) {
     LatencyStats s = LatencyStats.of(latenciesMs);
     return add(AVG_LATENCY, s.mean)

@@ -91,6 +91,28 @@ public class BenchmarkReportTest {
   }
 
   @Test
+  public void adaptiveRunsReportTheirDepths() {
+    BenchmarkReport r = new BenchmarkReport(
+        BenchmarkReport.ModelId.fromFileName("albert_edge_xnnpack_int8_stepwise.pte"), new LinkedHashMap<>(), DEVICE);
+    r.addDepths(new int[] {2, 2, 3, 1});
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> records = (List<Map<String, Object>>) Json.parse(r.toJson());
+    Map<String, Double> values = new LinkedHashMap<>();
+    for (Map<String, Object> record : records) {
+      values.put((String) record.get("metric"), (Double) record.get("actualValue"));
+    }
+    assertEquals(2.0, values.get(BenchmarkReport.AVG_DEPTH), 0);
+    assertEquals(1.0, values.get(BenchmarkReport.MIN_DEPTH), 0);
+    assertEquals(3.0, values.get(BenchmarkReport.MAX_DEPTH), 0);
+    try {
+      r.addDepths(new int[0]);
+      org.junit.Assert.fail("no depths");
+    } catch (IllegalArgumentException expected) {
+      assertTrue(expected.getMessage().contains("no depths"));
+    }
+  }
+
+  @Test
   public void readsPeakRssFromProcStatus() {
     String status = "Name:\talbertedge\nVmPeak:\t 5000 kB\nVmHWM:\t  123456 kB\nVmRSS:\t 100000 kB\n";
     assertEquals(123456L * 1024, BenchmarkReport.peakRssBytes(status));
