@@ -12,7 +12,7 @@ shape (1, seq) for any seq in 1..max_seq_len: one artifact serves every length, 
 `manifest.json` describes inputs, outputs, labels, quantization, files (sha256) and the verification figures;
 `albert_edge.runtime.load(out_dir)` and the Android demo read it.
 
-Why ~520 lines: every option's rule is checked here, in one place and before anything is written (the bad-input
+Why ~550 lines: every option's rule is checked here, in one place and before anything is written (the bad-input
 contract), and `export()` reads as the list of steps; the steps themselves live in `lowering.py` and `verify.py`.
 """
 

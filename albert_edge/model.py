@@ -22,6 +22,10 @@ spelling ONNX Runtime's transformer optimizer fuses (`LayerNormalization`, gelu_
 batch-major attention and extended mask), so every layer becomes one `Attention`, one `FastGelu` and two
 `LayerNormalization` ops. Same parameters, same numbers (tests/test_model.py checks both forms against
 transformers); only the traced graph differs. It is for export (inference): it leaves out the dropouts.
+
+Why ~480 lines: the encoder, its two formulations and every task head share the same building blocks and HF's
+state-dict names; split apart, each file would re-import the same private layers (the exit heads of
+`AlbertExitHead` live beside the classifier they copy).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ are packed once, not once per application (`albert_edge.backend_options`). Outpu
 cloned by torch: torch's clone runs on its OpenMP pool, whose threads keep spinning after it and starve the next
 XNNPACK call of a core.
 
-Why ~480 lines: one input-checking base and three runners (forward `.pte`, stepwise `.pte`, ONNX/ORT) that must
+Why ~490 lines: one input-checking base and three runners (forward `.pte`, stepwise `.pte`, ONNX/ORT) that must
 apply the same checks, plus the integrity check; split, the checks would be copied.
 """
 
