@@ -195,6 +195,9 @@ def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
     assert rows["forward"]["accuracy(%)"] == rows["depth 2"]["accuracy(%)"] == 100 * figures["accuracy"]
     assert rows[shipped]["accuracy(%)"] == 100 * entry["exit_evaluation"]["accuracy"]
     assert all(m["avg_inference_latency(ms)"] > 0 for m in rows.values())
+    # The shipped policy stops at depth 1 on both sentences: at its depths, the fixed runs are the depth-1 runs.
+    assert rows[shipped]["fixed_at_same_depths(ms)"] == pytest.approx(rows["depth 1"]["avg_inference_latency(ms)"])
+    assert "fixed_at_same_depths(ms)" not in rows["depth 2"]
     text = run.files["report"].read_text()
     assert "## Depth:" in text and f"| {shipped} |" in text and "Goal: shipped" in text
     assert run.files[f"accuracy_vs_latency_{run.records[0]['benchmarkModel']['name']}"].stat().st_size > 0

@@ -8,6 +8,8 @@ For every export with a stepwise program (`export --stepwise`) of a model with c
 1..3 and four entropy thresholds). Settings rotate per sentence, so machine drift hits all of them alike. A setting's
 latency is the wall time of the runtime call the app mirrors (`Runner.run`, `StepwiseRunner.run(depth=)`,
 `StepwiseRunner.run_adaptive`), the loop's Python overhead included; accuracy and depth come from the same calls.
+For each policy the report also gives what its per-sentence depths cost in the fixed-depth runs of the same
+sentences: the policy's latency without reading an exit head after every depth.
 
 The rows are minibench records like the others (`extraInfo.sweep = "depth"`), with metrics `accuracy(%)`,
 `mean_depth`, `avg_inference_latency(ms)` (the mean over sentences: what adaptive depth saves on a workload) and
@@ -29,6 +31,7 @@ from albert_edge.bench.targets import Artifact, BenchError
 
 SWEEP = "depth"
 MEAN = "avg_inference_latency(ms)"
+SAME_DEPTHS = "fixed_at_same_depths(ms)"
 SPEEDUP_GOAL, LOSS_GOAL = 1.5, 0.5  # x lower mean latency than forward, accuracy points
 
 
@@ -118,6 +121,8 @@ def records(job: DepthJob, threads: int, result: dict[str, Any], device: dict[st
     if "error" in result:
         return [record(model, "xnnpack", q, {**base, "target": f"{job.label}: sweep"}, "load_status", 1.0, device)]
     labels = np.asarray(job.labels)
+    fixed = {s["depth"]: np.asarray(m["latencies_ms"]) for s, m in zip(job.settings, result["settings"])
+             if s["kind"] == "fixed"}
     out = []
     for order, (setting, measured) in enumerate(zip(job.settings, result["settings"])):
         extra = {**base, "target": f"{job.label}: {setting['name']}", "setting": setting["name"], "order": str(order),
@@ -128,6 +133,10 @@ def records(job: DepthJob, threads: int, result: dict[str, Any], device: dict[st
                    "mean_depth": float(np.mean(measured["depths"])), MEAN: float(latencies.mean()),
                    "p50_inference_latency(ms)": float(np.median(latencies)),
                    "p90_inference_latency(ms)": float(np.percentile(latencies, 90))}
+        if setting["kind"] == "adaptive" and len(fixed) == len(job.artifact.manifest.stepwise["schedule"]):
+            # Each sentence at the depth the policy chose, from the fixed-depth runs: the policy's cost without
+            # reading an exit head after every depth.
+            figures[SAME_DEPTHS] = float(np.mean([fixed[d][i] for i, d in enumerate(measured["depths"])]))
         out += [record(model, "xnnpack", q, extra, metric, value, device) for metric, value in figures.items()]
     return out
 
@@ -169,14 +178,16 @@ def markdown(rows) -> str:
         lines += ["", f"## Depth: {model} {label}, {threads} thread{'s' if threads != 1 else ''} — {device}", "",
                   (f"{first.extra.get('examples')} sentences of {first.extra.get('data')}, each through every "
                    "setting in turn (rotating order); latency is the runtime call, the loop's overhead included."), "",
-                  "| setting | accuracy % | mean depth | mean ms | p50 ms | p90 ms | mean × forward |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| setting | accuracy % | mean depth | mean ms | p50 ms | p90 ms | mean × forward | "
+                  "same depths, no exit checks: mean ms |",
+                  "|---|---|---|---|---|---|---|---|"]
         for r in here:
             m = r.metrics
             ratio = f"{m[MEAN] / forward.metrics[MEAN]:.3f}" if forward else "–"
+            same = f"{m[SAME_DEPTHS]:.3f}" if SAME_DEPTHS in m else "–"
             lines.append(f"| {r.extra.get('setting')} | {m['accuracy(%)']:.2f} | {m['mean_depth']:.2f} | "
                          f"{m[MEAN]:.3f} | {m['p50_inference_latency(ms)']:.3f} | "
-                         f"{m['p90_inference_latency(ms)']:.3f} | {ratio} |")
+                         f"{m['p90_inference_latency(ms)']:.3f} | {ratio} | {same} |")
         verdict = goal(here)
         lines += ["", f"Goal: {verdict[0]}" if verdict else "Goal: n/a (the manifest ships no exit policy)"]
     return "\n".join(lines) + ("\n" if lines else "")
