@@ -408,7 +408,7 @@ def test_depth_sweep_settings_goal_and_report():
                                                                      "entropy 0.50", "entropy 0.70"]
     assert depth.policy_name({"kind": "patience", "value": 2.0, "min_depth": 2}) == "patience 2 from 2"
     met = depth.goal(_sweep_rows(1.5, 84.6))  # 2.0x faster, 0.4 point lost
-    assert met[1] and "2.00× lower mean latency at +0.40 points" in met[0]
+    assert met[1] and "2.00× lower mean latency, accuracy -0.40 points" in met[0]
     assert not depth.goal(_sweep_rows(2.5, 85.0))[1]  # only 1.2x
     assert not depth.goal(_sweep_rows(1.0, 84.0))[1]  # 3x but a point lost
     text = depth.markdown(_sweep_rows(1.5, 84.6))
