@@ -248,7 +248,9 @@ def finetune(
     dev evaluation stays at full depth. `exit_heads` (sequence classification, from a fine-tuned classifier) keeps
     the whole model frozen and trains one exit head per depth before the last (`model.AlbertExitHead`, each starting
     as a copy of the pooler + classifier; the PABEE/DeeBERT internal classifiers): `forward` stays bit-identical;
-    the best checkpoint is the one with the highest mean dev accuracy of the exit heads (`exit_accuracy`).
+    the best checkpoint is the one with the highest mean dev accuracy of the exit heads (`exit_accuracy`). Both
+    together train the body, the model's head and the exit heads jointly (PABEE's setting: the mean of the loss of
+    each depth's own head), picked at full depth like `exit_loss`.
     Returns the best dev metrics (with `epoch` and `step`; `stopped: True` if a signal ended it early).
     """
     out = Path(out)
@@ -273,8 +275,6 @@ def finetune(
         raise FinetuneError(f"--exit-loss trains class logits at every depth; {task} has none")
     if exit_heads and task != "sequence-classification":
         raise FinetuneError(f"--exit-heads trains classifiers for early exit; {task} has no class logits")
-    if exit_heads and exit_loss:
-        raise FinetuneError("--exit-heads and --exit-loss are two ways to train exits; pass one")
     spec = TASKS[task](**task_options)
     model_dir = Path(model)
     if not (model_dir / "config.json").is_file():
@@ -301,20 +301,21 @@ def finetune(
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    net = hub.from_pretrained(model_dir, task=task, new_head=not exit_heads, config=config).train()
+    frozen = exit_heads and not exit_loss  # only the exit heads train
+    net = hub.from_pretrained(model_dir, task=task, new_head=not frozen, config=config).train()
     if exit_heads:
         if config.num_hidden_layers < 2:
             raise FinetuneError("--exit-heads needs at least 2 layer applications")
         if net.exit_head(1) is None:
             net.add_exit_heads()
         for name, parameter in net.named_parameters():
-            parameter.requires_grad = name.startswith("exit_heads.")
+            parameter.requires_grad = not frozen or name.startswith("exit_heads.")
 
-    def train_mode() -> None:  # with --exit-heads everything but the exit heads is frozen: no dropout either
-        net.train(not exit_heads)
+    def train_mode() -> None:  # with the model frozen, no dropout either
+        net.train(not frozen)
 
     train_mode()
-    metric = "exit_accuracy" if exit_heads else spec.metric
+    metric = "exit_accuracy" if frozen else spec.metric
     steps_per_epoch = math.ceil(len(train_examples) / batch_size)
     total_steps = max(1, round(steps_per_epoch * epochs))
     optimizer = make_optimizer(net, lr, weight_decay)
@@ -396,7 +397,7 @@ def finetune(
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
                     outputs = (stepwise.outputs_at_every_depth(net, args) if exit_loss or exit_heads
                                else net(*args))
-                if exit_heads:
+                if frozen:
                     loss = torch.stack([spec.loss(o.float(), batch) for o in outputs[:-1]]).mean()
                 elif exit_loss:
                     loss = torch.stack([spec.loss(o.float(), batch) for o in outputs]).mean()

@@ -293,8 +293,13 @@ def test_exit_loss_trains_the_classifier_at_every_depth(pretrained, tmp_path):
         assert torch.equal(per_depth[-1], heads(*args)) and torch.equal(stepwise.run_eager(heads, args, 1), per_depth[0])
     exit_losses = [float(torch.nn.functional.cross_entropy(o, gold)) for o in per_depth]
     assert exit_losses[0] < losses["plain"][0] and exit_losses[1] < losses["plain"][1], (exit_losses, losses)
-    for kwargs, message in (({"exit_heads": True, "exit_loss": True}, "two ways to train exits"),):
-        with pytest.raises(FinetuneError, match=message):
-            finetune("sequence-classification", train, train, tmp_path / "plain", tmp_path / "y", **kwargs)
+    # Both: the body and every depth's own head train together (PABEE's setting).
+    finetune("sequence-classification", train, train, pretrained, tmp_path / "joint", exit_heads=True, exit_loss=True,
+             **common)
+    joint = hub.from_pretrained(tmp_path / "joint")
+    with torch.no_grad():
+        joint_losses = [float(torch.nn.functional.cross_entropy(o, gold))
+                        for o in stepwise.outputs_at_every_depth(joint, args)]
+    assert len(joint.exit_heads) == 2 and joint_losses[0] < 0.5 * losses["plain"][0], (joint_losses, losses)
     with pytest.raises(FinetuneError, match="--exit-heads trains classifiers for early exit"):
         finetune("token-classification", train, train, pretrained, tmp_path / "z", exit_heads=True)
