@@ -92,6 +92,7 @@ CASES = [
     ("finetune", ["--out", "{w}/full"], "--force"),
     ("finetune", ["--threads", "0"], "--threads must be at least 1"),
     ("finetune", ["--model", "{w}/notexport"], "not a model directory"),
+    ("finetune", ["--task", "token-classification", "--exit-heads"], "--exit-heads trains classifiers"),
     ("pretrain", ["--train", "{w}/nope.txt"], "not found"),
     ("pretrain", ["--train", "{w}/latin1.txt"], "latin1.txt"),
     ("pretrain", ["--out", "{w}/full"], "--resume"),
@@ -119,6 +120,8 @@ CASES = [
     ("bundle", [EXP, "{w}/full"], "no app/ folder"),
     ("bench", ["{w}/notexport", "--out", "{w}/bench"], "notexport"),
     ("bench", [EXP, "--peers", "tflite", "--out", "{w}/bench"], "tflite"),
+    ("bench", [EXP, "--depth-data", "{w}/nope.tsv", "--out", "{w}/bench"], "--depth-data"),
+    ("bench", [EXP, "--depth-data", "{w}/good.tsv", "--out", "{w}/bench"], "needs an export with a stepwise program"),
 ]
 # Arguments each CLI needs besides the one under test (a case's own flags come last and win in argparse).
 BASE = {
