@@ -402,14 +402,17 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
         self.dropout = nn.Dropout(config.classifier_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         if per_depth_exit_heads(config):
-            self.exit_heads = nn.ModuleList(AlbertExitHead(config) for _ in range(config.num_hidden_layers - 1))
+            self.exit_heads = self._new_exit_heads()
         self.init_weights()
+
+    def _new_exit_heads(self) -> nn.ModuleList:
+        return nn.ModuleList(AlbertExitHead(self.config) for _ in range(self.config.num_hidden_layers - 1))
 
     def add_exit_heads(self) -> None:
         """One exit head per depth before the last, each starting as a copy of the pooler + classifier (what
         `finetune --exit-heads` trains); records it in the config."""
         self.config.extra[EXIT_HEADS_KEY] = "per-depth"
-        heads = nn.ModuleList(AlbertExitHead(self.config) for _ in range(self.config.num_hidden_layers - 1))
+        heads = self._new_exit_heads()
         for head in heads:
             head.dense.load_state_dict(self.albert.pooler.state_dict())
             head.classifier.load_state_dict(self.classifier.state_dict())

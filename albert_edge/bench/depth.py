@@ -133,7 +133,7 @@ def records(job: DepthJob, threads: int, result: dict[str, Any], device: dict[st
                    "mean_depth": float(np.mean(measured["depths"])), MEAN: float(latencies.mean()),
                    "p50_inference_latency(ms)": float(np.median(latencies)),
                    "p90_inference_latency(ms)": float(np.percentile(latencies, 90))}
-        if setting["kind"] == "adaptive" and len(fixed) == len(job.artifact.manifest.stepwise["schedule"]):
+        if setting["kind"] == "adaptive":  # settings_for runs every fixed depth, so each chosen depth has its run
             # Each sentence at the depth the policy chose, from the fixed-depth runs: the policy's cost without
             # reading an exit head after every depth.
             figures[SAME_DEPTHS] = float(np.mean([fixed[d][i] for i, d in enumerate(measured["depths"])]))
@@ -215,8 +215,8 @@ def plot(rows, out: Path, save) -> dict[str, Path]:
         by_model[key[1]].append((key, here))
     for model, groups in by_model.items():
         fig, ax = plt.subplots(figsize=(7, 4.5))
+        several = len({key[3] for key, _ in groups}) > 1  # two exports of one model: name them
         for (device, _, threads, label), here in groups:
-            several = len({key[3] for key, _ in groups}) > 1  # two exports of one model: name them
             tag = f"{threads} thread{'s' if threads != 1 else ''}" + (f", {label}" if several else "")
             fixed = sorted((r for r in here if r.extra.get("setting_kind") == "fixed"), key=lambda r: r.metrics[MEAN])
             ax.plot([r.metrics[MEAN] for r in fixed], [r.metrics["accuracy(%)"] for r in fixed], "-o",
@@ -228,12 +228,11 @@ def plot(rows, out: Path, save) -> dict[str, Path]:
             ax.plot([r.metrics[MEAN] for r in adaptive], [r.metrics["accuracy(%)"] for r in adaptive], "s",
                     label=f"exit policies ({tag})")
             for r in adaptive:
-                if r.extra.get("shipped") == "True":
+                shipped = r.extra.get("shipped") == "True"
+                if shipped:
                     ax.plot([r.metrics[MEAN]], [r.metrics["accuracy(%)"]], "D", color="red", label=f"shipped ({tag})")
-            for r in adaptive:
                 ax.annotate(r.extra["setting"], (r.metrics[MEAN], r.metrics["accuracy(%)"]), fontsize=6,
-                            xytext=(3, 3), textcoords="offset points",
-                            weight="bold" if r.extra.get("shipped") == "True" else "normal")
+                            xytext=(3, 3), textcoords="offset points", weight="bold" if shipped else "normal")
             for r in here:
                 if r.extra.get("setting") == "forward":
                     ax.plot([r.metrics[MEAN]], [r.metrics["accuracy(%)"]], "*", markersize=12,

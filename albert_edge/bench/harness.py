@@ -374,9 +374,10 @@ def bench(
     # 3. Measure, one process per (target, threads); 4. the phone.
     settings = {"iterations": iterations, "warmups": warmups}
     records, raw = [], []
+    device = device_info(machine)
     if host:
-        records, raw = _measure(groups, seq_lens, threads, settings, device_info(machine), timeout_s,
-                                out / "workers", notes, progress)
+        records, raw = _measure(groups, seq_lens, threads, settings, device, timeout_s, out / "workers", notes,
+                                progress)
     for job in tqdm(depth_jobs, desc="depth sweep", unit="export", disable=not progress or not depth_jobs):
         model = next(g.model for g in groups if job.artifact in g.artifacts)
         for n in threads:
@@ -386,7 +387,7 @@ def bench(
                 notes.append(f"{model} {job.label} depth sweep ({n} threads) failed: {result['error']}")
             raw.append({"model": model, "target": f"{job.label}: depth sweep", "threads": n,
                         "path": str(job.artifact.directory), "result": result})
-            records += depth_mod.records(job, n, result, device_info(machine), model, report_mod.record)
+            records += depth_mod.records(job, n, result, device, model, report_mod.record)
     if adb:
         records += _on_phone(groups, seq_lens, threads, settings, serial)
     if not records:

@@ -110,7 +110,12 @@ public class BenchmarkActivity extends Activity {
         throw new IllegalArgumentException("mode must be forward or adaptive, got " + s.mode);
       }
       BundledModel bundled = BundledModel.read(this);
+      int seqLen = s.seqLen > 0 ? s.seqLen : bundled.manifest.maxSeqLen;
       extra.put("mode", s.mode);
+      extra.put("seq_len", String.valueOf(seqLen));
+      extra.put("iterations", String.valueOf(s.iterations));
+      extra.put("warmups", String.valueOf(s.warmups));
+      extra.put("threads", s.threads == 0 ? "default" : String.valueOf(s.threads));
       if (s.mode.equals("adaptive")) {
         File stepwise = bundled.copyStepwisePte(this);
         if (stepwise == null) {
@@ -121,46 +126,42 @@ public class BenchmarkActivity extends Activity {
         classifier = Classifier.loadStepwise(bundled, stepwise, s.threads);
         loadMs = classifier.loadMs;
         loaded = true;
+        extra.put("max_depth", String.valueOf(bundled.manifest.stepwiseSchedule.size()));
         depths = new int[s.iterations];
-        latencies = timeAdaptive(classifier, bundled, s, extra, depths);
+        latencies = timeAdaptive(classifier, bundled, s, seqLen, depths);
       } else {
-      File model = s.modelPath != null ? new File(s.modelPath) : bundled.copyPte(this);
-      if (s.modelPath != null && !ModelFiles.isBenchmarkablePath(model, getFilesDir())) {
-        throw new IllegalArgumentException(model + " is outside /data/local/tmp/ and the app's files; push the "
-            + "model there with adb");
-      }
-      if (!model.isFile()) {
-        throw new IOException(model + " does not exist or is not readable by the app; push it with adb "
-            + "and make it world-readable (chmod 644), or omit model_path to use the bundled model");
-      }
-      modelName = model.getName();
-      int seqLen = s.seqLen > 0 ? s.seqLen : bundled.manifest.maxSeqLen;
-      extra.put("seq_len", String.valueOf(seqLen));
-      extra.put("iterations", String.valueOf(s.iterations));
-      extra.put("warmups", String.valueOf(s.warmups));
-      extra.put("threads", s.threads == 0 ? "default" : String.valueOf(s.threads));
-      extra.put("load_mode", "mmap");
-      extra.put("model_bytes", String.valueOf(model.length()));
-      extra.put("abi", Build.SUPPORTED_ABIS.length > 0 ? Build.SUPPORTED_ABIS[0] : "");
+        File model = s.modelPath != null ? new File(s.modelPath) : bundled.copyPte(this);
+        if (s.modelPath != null && !ModelFiles.isBenchmarkablePath(model, getFilesDir())) {
+          throw new IllegalArgumentException(model + " is outside /data/local/tmp/ and the app's files; push the "
+              + "model there with adb");
+        }
+        if (!model.isFile()) {
+          throw new IOException(model + " does not exist or is not readable by the app; push it with adb "
+              + "and make it world-readable (chmod 644), or omit model_path to use the bundled model");
+        }
+        modelName = model.getName();
+        extra.put("load_mode", "mmap");
+        extra.put("model_bytes", String.valueOf(model.length()));
+        extra.put("abi", Build.SUPPORTED_ABIS.length > 0 ? Build.SUPPORTED_ABIS[0] : "");
 
-      long start = System.nanoTime();
-      module = Module.load(model.getAbsolutePath(), Module.LOAD_MODE_MMAP, s.threads);
-      module.loadMethod("forward");
-      loadMs = (System.nanoTime() - start) / 1e6;
-      loaded = true;
+        long start = System.nanoTime();
+        module = Module.load(model.getAbsolutePath(), Module.LOAD_MODE_MMAP, s.threads);
+        module.loadMethod("forward");
+        loadMs = (System.nanoTime() - start) / 1e6;
+        loaded = true;
 
-      InputBuilder.EncodedInput in = new InputBuilder(bundled.tokenizer, seqLen).repeated(SAMPLE, seqLen);
-      InputLimits.of(bundled.manifest).check(in); // e.g. a seq_len above the export's max_seq_len
-      EValue[] args = ModelInputs.of(bundled.manifest.inputs, in);
-      for (int i = 0; i < s.warmups; i++) {
-        module.forward(args);
-      }
-      latencies = new double[s.iterations];
-      for (int i = 0; i < s.iterations; i++) {
-        long t = System.nanoTime();
-        module.forward(args);
-        latencies[i] = (System.nanoTime() - t) / 1e6;
-      }
+        InputBuilder.EncodedInput in = new InputBuilder(bundled.tokenizer, seqLen).repeated(SAMPLE, seqLen);
+        InputLimits.of(bundled.manifest).check(in); // e.g. a seq_len above the export's max_seq_len
+        EValue[] args = ModelInputs.of(bundled.manifest.inputs, in);
+        for (int i = 0; i < s.warmups; i++) {
+          module.forward(args);
+        }
+        latencies = new double[s.iterations];
+        for (int i = 0; i < s.iterations; i++) {
+          long t = System.nanoTime();
+          module.forward(args);
+          latencies[i] = (System.nanoTime() - t) / 1e6;
+        }
       }
     } catch (ExecutorchRuntimeException e) {
       // A failure after the program loaded is an inference error, not a load status.
@@ -218,16 +219,10 @@ public class BenchmarkActivity extends Activity {
 
   /**
    * The stepwise program through the app's loop on {@link #SAMPLE} repeated to the length: the
-   * model call's latency per run, the depths used into {@code extra} and the mean as a metric.
+   * model call's latency per run, and the depth each run used into {@code depths}.
    */
-  private static double[] timeAdaptive(Classifier classifier, BundledModel bundled, Settings s,
-      Map<String, String> extra, int[] depths) {
-    int seqLen = s.seqLen > 0 ? s.seqLen : bundled.manifest.maxSeqLen;
-    extra.put("seq_len", String.valueOf(seqLen));
-    extra.put("iterations", String.valueOf(s.iterations));
-    extra.put("warmups", String.valueOf(s.warmups));
-    extra.put("threads", s.threads == 0 ? "default" : String.valueOf(s.threads));
-    extra.put("max_depth", String.valueOf(bundled.manifest.stepwiseSchedule.size()));
+  private static double[] timeAdaptive(Classifier classifier, BundledModel bundled, Settings s, int seqLen,
+      int[] depths) {
     InputBuilder.EncodedInput in = new InputBuilder(bundled.tokenizer, seqLen).repeated(SAMPLE, seqLen);
     for (int i = 0; i < s.warmups; i++) {
       classifier.classifyEncoded(in, 0);
