@@ -61,7 +61,7 @@ from albert_edge.model import AlbertPreTrainedModel
 from albert_edge.pipeline import postprocess_params
 from albert_edge.qa import article_spec
 from albert_edge.quiet import set_verbose
-from albert_edge.runtime import InputLimits
+from albert_edge.runtime import InputLimits, data_file
 from albert_edge.tokenizer import BUNDLED_ASSETS as BUNDLED_TOKENIZER
 from albert_edge.tokenizer import AlbertTokenizer, TokenizerError
 from albert_edge import stepwise as stepwise_module
@@ -413,6 +413,9 @@ def export(
                            **({"ort": artifacts["ort"].name} if "ort" in artifacts else {}),
                            **({"pte_stepwise": stepwise_name} if stepwise_name else {})},
                 stepwise=stepwise_entry,
+                # A masked-LM's tied table, stored once outside the program (albert_edge.lowering).
+                external_data={backend: data_file(artifacts[backend]).name for backend in ("pte", "pte_stepwise")
+                               if backend in artifacts and data_file(artifacts[backend]).is_file()} or None,
                 # The operators a reduced ONNX Runtime build must include to run the .ort (android_demo/README.md).
                 ort_operators=operators_path.name if "ort" in artifacts else None,
                 onnx_graph=onnx_graph,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,15 +90,93 @@ def delegation_summary(edge_program_manager, method: str = "forward") -> dict[st
     }
 
 
-def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
-               recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
-    """torch.export (quantized by `recipe` if given) -> XNNPACK -> .pte at `path`; returns the delegation summary."""
+# -- the tied MLM table, once -------------------------------------------------------------------------------------
+# The masked-LM decoder reuses the word-embedding table. The embedding lookup runs outside XNNPACK (ExecuTorch's
+# quantized `embedding_byte` kernel, or `embedding`) and the decoder inside it, so a one-file .pte stores the table
+# twice: once as a program constant, once in the delegate's data. ExecuTorch's named-data store keeps one buffer for
+# equal bytes across keys, but only within one destination; program constants and delegate data meet only in an
+# external `.ptd` file. So both copies are tagged for `<stem>.ptd`: the .pte holds the rest, the .ptd the table once.
+_TIED_STATE = re.compile(r"(^|\.)(word_embeddings|decoder)\.weight$")
+# Their constant nodes: `..._weight` (fp32), `..._parametrizations_weight_original<k>` (torchao's int8 data, scale
+# and zero point, unwrapped).
+_TIED_NODE = re.compile(r"(word_embeddings|decoder)_(weight|parametrizations_weight_original\d+)$")
+
+
+def _inner_tensors(tensor: torch.Tensor) -> list[torch.Tensor]:
+    if type(tensor) in (torch.Tensor, torch.nn.Parameter):
+        return [tensor.data]
+    names, _ = tensor.__tensor_flatten__()  # a torchao quantized tensor: its int8 data, scale, zero point
+    return [getattr(tensor, n) for n in names]
+
+
+def tied_table_bytes(programs: dict[str, torch.export.ExportedProgram]) -> int | None:
+    """The size of one copy of the tied table when `programs` (a .pte's methods) hold the word-embedding table and
+    a decoder weight that the recipe turned into equal tensors, so an external data file stores them once; None
+    otherwise (no decoder, or a recipe that quantizes the two differently, e.g. static PT2E linears, an int4 table)."""
+    tables: dict[str, list[torch.Tensor]] = {}
+    for program in programs.values():
+        for key, value in program.state_dict.items():
+            match = _TIED_STATE.search(key)
+            if match:
+                tables.setdefault(match.group(2), []).append(value)
+    if set(tables) != {"word_embeddings", "decoder"}:
+        return None
+    reference = _inner_tensors(tables["word_embeddings"][0])
+    for value in tables["decoder"]:
+        inner = _inner_tensors(value)
+        if len(inner) != len(reference) or not all(
+                a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b) for a, b in zip(inner, reference)):
+            return None
+    return sum(t.numel() * t.element_size() for t in reference)
+
+
+def _tag_delegate_constants(tag: str):
+    """An edge transform pass: the tied table's constants, as XNNPACK serialises them, go to `tag`.ptd."""
+    from executorch.exir.pass_base import PassResult
+
+    def tag_tied_table(graph_module: torch.fx.GraphModule) -> PassResult:
+        for node in graph_module.graph.nodes:
+            if node.op == "placeholder" and _TIED_NODE.search(node.name):
+                node.meta.setdefault("custom", {})["delegate_constant_tag"] = tag
+        return PassResult(graph_module, True)
+
+    return tag_tied_table
+
+
+def _lower_and_write(programs, path: Path, bar: tqdm | None, what: str) -> dict[str, Any]:
+    """XNNPACK-lower `programs` (method -> ExportedProgram), serialise to `path`, and, for a tied MLM table, write
+    it once to `path.with_suffix(".ptd")`. Returns the delegation summary per method."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
         XnnpackPartitioner,
     )
     from executorch.exir import to_edge_transform_and_lower
 
-    from quantize.xnnpack import executorch_config, register_quantized_kernels
+    from quantize.xnnpack import executorch_config
+
+    table_bytes = tied_table_bytes(programs)
+    tag = path.stem if table_bytes else None
+    progress_step(bar, f"{what}: lower to XNNPACK")
+    edge = to_edge_transform_and_lower(programs, partitioner=[XnnpackPartitioner()],
+                                       transform_passes=[_tag_delegate_constants(tag)] if tag else None)
+    delegation = {name: delegation_summary(edge, name) for name in programs}
+    progress_step(bar, f"{what}: serialise")
+    program = edge.to_executorch(executorch_config(
+        external_constants=(lambda node: tag if _TIED_NODE.search(node.name) else None) if tag else False))
+    path.write_bytes(program.buffer)
+    if tag:
+        program.write_tensor_data_to_file(str(path.parent))  # `tag`.ptd, i.e. <stem>.ptd
+        data = path.with_suffix(".ptd")
+        if not data.is_file() or data.stat().st_size >= 2 * table_bytes:  # both copies: equal bytes did not meet
+            raise ExportError(f"{path.name}: the tied embedding/decoder table was not stored once in {data.name}; "
+                              "export with --embedding fp32, or report this with the command")
+    return delegation
+
+
+def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
+               recipe=None, calibration: Sequence[Example] = (), bar: tqdm | None = None) -> dict[str, Any]:
+    """torch.export (quantized by `recipe` if given) -> XNNPACK -> .pte at `path` (and `<stem>.ptd` beside it for a
+    masked-LM head's tied table); returns the delegation summary."""
+    from quantize.xnnpack import register_quantized_kernels
 
     register_quantized_kernels()
     args = example_inputs(model.config, input_names, max_seq_len)
@@ -111,27 +190,17 @@ def export_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequenc
             program = recipe.quantize(model, args, shapes, batches,
                                       progress=lambda it: tqdm(it, desc="calibrating", total=len(batches),
                                                                leave=False, disable=bar is None or bar.disable))
-        progress_step(bar, "pte: lower to XNNPACK")
-        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-        delegation = delegation_summary(edge)
-        progress_step(bar, "pte: serialise")
-        buffer = edge.to_executorch(executorch_config()).buffer
-    path.write_bytes(buffer)
-    return delegation
+        return _lower_and_write({"forward": program}, path, bar, "pte")["forward"]
 
 
 def export_stepwise_pte(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,
                         recipe=None, bar: tqdm | None = None) -> dict[str, Any]:
     """A multi-method .pte (`albert_edge.stepwise`: embed, one layer per hidden group, head), each method exported
     with the sequence axis dynamic, quantized by `recipe` (dynamic int8 only: static scales would need the hidden
-    states as calibration data), lowered to XNNPACK; returns the delegation summary per method."""
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
-        XnnpackPartitioner,
-    )
-    from executorch.exir import to_edge_transform_and_lower
-
+    states as calibration data), lowered to XNNPACK (a masked-LM head's tied table once, in `<stem>.ptd`, as
+    `export_pte`); returns the delegation summary per method."""
     from albert_edge import stepwise
-    from quantize.xnnpack import executorch_config, register_quantized_kernels
+    from quantize.xnnpack import register_quantized_kernels
 
     if recipe is not None and recipe.needs_calibration:
         raise ExportError("--stepwise takes dynamic int8 (or fp32); drop --calibration")
@@ -147,13 +216,7 @@ def export_stepwise_pte(model: AlbertPreTrainedModel, path: Path, *, input_names
             module.eval()
             programs[name] = (torch.export.export(module, args[name], dynamic_shapes=shapes[name]) if recipe is None
                               else recipe.quantize(module, args[name], shapes[name]))
-        progress_step(bar, "stepwise pte: lower to XNNPACK")
-        edge = to_edge_transform_and_lower(programs, partitioner=[XnnpackPartitioner()])
-        delegation = {name: delegation_summary(edge, name) for name in programs}
-        progress_step(bar, "stepwise pte: serialise")
-        buffer = edge.to_executorch(executorch_config()).buffer
-    path.write_bytes(buffer)
-    return delegation
+        return _lower_and_write(programs, path, bar, "stepwise pte")
 
 
 def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequence[str], max_seq_len: int,

@@ -48,6 +48,8 @@ class Manifest:
     ort_operators: str | None = None  # the .ort's required-operators file, for a reduced ONNX Runtime build
     onnx_graph: dict[str, Any] | None = None  # how the .onnx was fused
     stepwise: dict[str, Any] | None = None  # the stepwise .pte's methods and layer schedule (albert_edge.stepwise)
+    # backend (pte, pte_stepwise) -> the .ptd file its program reads weights from (a masked-LM's tied table, once)
+    external_data: dict[str, str] | None = None
     links: dict[str, str] = field(default_factory=dict)  # model.pte / model.onnx -> the named file
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file name -> {"bytes", "sha256"}
     tokenizer: dict[str, Any] | None = None  # the tokenizer files an app loads
@@ -96,7 +98,7 @@ class Manifest:
         checks = {"name": str, "task": str, "max_seq_len": int, "artifacts": dict, "config": dict, "inputs": list,
                   "outputs": list, "links": dict, "files": dict, "postprocess": dict, "versions": dict,
                   "runtime_requirements": dict, "labels": (dict, type(None)), "tokenizer": (dict, type(None)),
-                  "stepwise": (dict, type(None)),
+                  "stepwise": (dict, type(None)), "external_data": (dict, type(None)),
                   "verification": (dict, type(None))}
         for key, kind in checks.items():
             if key in data and (not isinstance(data[key], kind) or isinstance(data[key], bool)):
@@ -107,6 +109,10 @@ class Manifest:
         for backend, name in data["artifacts"].items():
             if name is not None and (not isinstance(name, str) or not name or "/" in name or name.startswith(".")):
                 raise ManifestError(f"{where}: artifacts.{backend} {name!r} is not a file name in the export "
+                                    "directory; re-run the export")
+        for backend, name in (data.get("external_data") or {}).items():
+            if not isinstance(name, str) or not name.endswith(".ptd") or "/" in name or name.startswith("."):
+                raise ManifestError(f"{where}: external_data.{backend} {name!r} is not a .ptd file name in the export "
                                     "directory; re-run the export")
         for key in ("inputs", "outputs"):
             if not all(isinstance(io, dict) and isinstance(io.get("name"), str) for io in data.get(key, [])):

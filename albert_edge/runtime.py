@@ -14,8 +14,12 @@ are packed once, not once per application (`albert_edge.backend_options`). Outpu
 cloned by torch: torch's clone runs on its OpenMP pool, whose threads keep spinning after it and starve the next
 XNNPACK call of a core.
 
-Why ~490 lines: one input-checking base and three runners (forward `.pte`, stepwise `.pte`, ONNX/ORT) that must
-apply the same checks, plus the integrity check; split, the checks would be copied.
+External data: a masked-LM export keeps the tied embedding/decoder table once, in `<stem>.ptd` beside the `.pte`
+(`albert_edge.lowering`); the runner passes that file to ExecuTorch whenever it is there, and refuses a program
+that needs one without it (ExecuTorch ends the process on such a load instead of raising).
+
+Why ~560 lines: one input-checking base and three runners (forward `.pte`, stepwise `.pte`, ONNX/ORT) that must
+apply the same checks, plus the integrity and external-data checks; split, the checks would be copied.
 """
 
 from __future__ import annotations
@@ -54,6 +58,36 @@ class IntegrityError(RuntimeLoadError):
 
 
 _verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256 already checked in this process
+
+
+def data_file(path: Path) -> Path:
+    """Where a .pte keeps weights outside itself: `<stem>.ptd` beside the file (a link: beside its target)."""
+    return Path(path).resolve().with_suffix(".ptd")
+
+
+def external_tensors(path: Path) -> list[str]:
+    """The names of the tensors a .pte reads from an external data file (its flatbuffer's EXTERNAL tensors); []
+    for a self-contained program. Reads only the flatbuffer, not the weights after it (~20 ms, with ExecuTorch's
+    own deserializer)."""
+    import json
+
+    try:
+        from executorch.exir._serialize._flatbuffer import _program_flatbuffer_to_json
+        from executorch.exir._serialize._program import _get_extended_header
+    except ImportError:  # an ExecuTorch without these private helpers: the manifest is then the only record
+        return []
+    try:
+        with open(path, "rb") as f:
+            header = _get_extended_header(f.read(64))
+            f.seek(0)
+            flatbuffer = f.read(header.segment_base_offset) if header else f.read()
+        program = json.loads(_program_flatbuffer_to_json(flatbuffer))
+    except Exception:  # a truncated or malformed file: ExecuTorch's own load then says it cannot read it
+        return []
+    return [value["val"]["extra_tensor_info"].get("fully_qualified_name", "?")
+            for plan in program.get("execution_plan", []) for value in plan.get("values", [])
+            if value.get("val_type") == "Tensor"
+            and (value["val"].get("extra_tensor_info") or {}).get("location") == "EXTERNAL"]
 
 
 def verify_artifact(path: Path, manifest: Manifest) -> None:
@@ -186,7 +220,9 @@ class ExecuTorchRunner(Runner):
 
     def __init__(self, path: Path, threads: int | None = None, input_names: list[str] | None = None,
                  output_names: list[str] | None = None, weight_cache: bool = True,
-                 limits: InputLimits | None = None):
+                 limits: InputLimits | None = None, external_data: bool | None = None):
+        """`external_data`: whether the program keeps weights in `data_file(path)` (the manifest knows); None reads
+        the program to find out when that file is absent."""
         # The quantized kernels (int8/int4 embedding lookup) live in a separate library; load it before the program.
         import executorch.kernels.quantized  # noqa: F401
         from executorch.extension.pybindings import portable_lib
@@ -199,6 +235,13 @@ class ExecuTorchRunner(Runner):
         # aborts the whole process on some malformed files instead of raising.
         if len(head) < 8 or head[4:6] != b"ET":
             raise RuntimeLoadError(f"{path}: not an ExecuTorch program (no ET flatbuffer header); re-run the export")
+        data = data_file(path)
+        self.data_path = data if data.is_file() else None
+        if self.data_path is None and external_data is not False:
+            needed = ["(the manifest names it)"] if external_data else external_tensors(path)
+            if needed:
+                raise RuntimeLoadError(f"{path}: keeps {len(needed)} weight tensor(s) ({needed[0]}) in {data.name}, "
+                                       "which is not beside it; copy the export's .ptd file with the .pte")
         if threads is not None:
             if threads < 1:
                 raise RuntimeLoadError(f"threads must be >= 1, got {threads}")
@@ -207,7 +250,7 @@ class ExecuTorchRunner(Runner):
 
         try:
             with native_stderr_filtered():  # the runtime's cpuinfo probe lines; anything else is written back
-                self._program = Runtime.get().load_program(path)
+                self._program = Runtime.get().load_program(path, data_path=self.data_path)
                 # Read by XNNPACK when a method loads, so it is set for this load even if another runner changed it.
                 self.weight_cache = set_xnnpack_weight_cache(weight_cache)
                 if self.entry not in self._program.method_names:
@@ -218,7 +261,9 @@ class ExecuTorchRunner(Runner):
         except RuntimeLoadError:
             raise
         except (RuntimeError, ValueError) as e:
-            raise RuntimeLoadError(f"{path}: not a loadable ExecuTorch program ({str(e).splitlines()[0]})") from None
+            data = f" with {self.data_path.name}" if self.data_path else ""
+            raise RuntimeLoadError(f"{path}: not a loadable ExecuTorch program{data} ({str(e).splitlines()[0]}); "
+                                   "re-run the export") from None
         meta = self._method.metadata
         n_inputs = meta.num_inputs()
         self.input_names = list(input_names or INPUT_ORDER[:n_inputs])
@@ -260,7 +305,8 @@ class StepwiseRunner(ExecuTorchRunner):
 
     def __init__(self, path: Path, schedule: list[str], threads: int | None = None,
                  input_names: list[str] | None = None, output_names: list[str] | None = None,
-                 weight_cache: bool = True, limits: InputLimits | None = None, heads: list[str] | None = None):
+                 weight_cache: bool = True, limits: InputLimits | None = None, heads: list[str] | None = None,
+                 external_data: bool | None = None):
         if not schedule:
             raise RuntimeLoadError(f"{path}: a stepwise program needs its layer schedule (the manifest's "
                                    "stepwise.schedule); load the export directory")
@@ -269,7 +315,7 @@ class StepwiseRunner(ExecuTorchRunner):
                                    "re-run the export")
         self.schedule = list(schedule)
         self.heads = list(heads) if heads else ["head"] * len(schedule)
-        super().__init__(path, threads, input_names, output_names, weight_cache, limits)
+        super().__init__(path, threads, input_names, output_names, weight_cache, limits, external_data)
 
     def _load_more(self) -> None:
         missing = [m for m in {*self.schedule, *self.heads, "head"} if m not in self._program.method_names]
@@ -421,17 +467,36 @@ def _from_manifest(directory: Path, threads: int | None, backend: str | None, we
     path = directory / artifacts[choice]
     if not path.is_file():
         raise RuntimeLoadError(f"{path}: missing; the export directory is incomplete, re-run the export")
+    external = _external_data(path, choice, manifest, integrity)
     if integrity:
         verify_artifact(path, manifest)
     names = [i["name"] for i in manifest.inputs] or None
     outputs = [o["name"] for o in manifest.outputs] or None
     if choice == "pte":
-        return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache, limits=limits)
+        return ExecuTorchRunner(path, threads, names, outputs, weight_cache=weight_cache, limits=limits,
+                                external_data=external)
     if choice == "pte_stepwise":
         schedule = (manifest.stepwise or {}).get("schedule") or []
         return StepwiseRunner(path, schedule, threads, names, outputs, weight_cache=weight_cache, limits=limits,
-                              heads=(manifest.stepwise or {}).get("heads"))
+                              heads=(manifest.stepwise or {}).get("heads"), external_data=external)
     return OnnxRunner(path, threads, limits=limits)
+
+
+def _external_data(path: Path, backend: str, manifest: Manifest, integrity: bool) -> bool:
+    """Whether the manifest says `backend`'s program keeps weights in a .ptd; that file checked like the artifact."""
+    name = (manifest.external_data or {}).get(backend)
+    if not name:
+        return False
+    data = path.parent / name
+    if data.resolve() != data_file(path):
+        raise RuntimeLoadError(f"{path.parent / MANIFEST}: external_data.{backend} {name!r} is not "
+                               f"{data_file(path).name}, where the runtime reads it; re-run the export")
+    if not data.is_file():
+        raise RuntimeLoadError(f"{data}: missing (the {backend} program keeps weights there); the export directory "
+                               "is incomplete, re-run the export")
+    if integrity:
+        verify_artifact(data, manifest)
+    return True
 
 
 def _sibling_manifest(path: Path) -> Manifest | None:
@@ -473,8 +538,12 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     if path.suffix not in (".pte", ".onnx", ".ort"):
         raise RuntimeLoadError(f"{path}: expected a .pte, .onnx or .ort file, or an export directory")
     manifest = _sibling_manifest(path)
-    if manifest is not None and check_integrity:
-        verify_artifact(path, manifest)
+    external = None
+    if manifest is not None:
+        backend = next((b for b, name in manifest.artifacts.items() if name and name == path.resolve().name), "pte")
+        external = _external_data(path, backend, manifest, check_integrity) if path.suffix == ".pte" else None
+        if check_integrity:
+            verify_artifact(path, manifest)
     if limits is None and check_inputs:
         limits = InputLimits.from_manifest(manifest) if manifest else None
         if limits is None:
@@ -483,7 +552,7 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     if manifest is not None and path.name == manifest.artifact("pte_stepwise"):
         return StepwiseRunner(path, (manifest.stepwise or {}).get("schedule") or [], threads,
                               [i["name"] for i in manifest.inputs] or None, weight_cache=weight_cache, limits=limits,
-                              heads=(manifest.stepwise or {}).get("heads"))
+                              heads=(manifest.stepwise or {}).get("heads"), external_data=external)
     if path.suffix == ".pte":
-        return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits)
+        return ExecuTorchRunner(path, threads, weight_cache=weight_cache, limits=limits, external_data=external)
     return OnnxRunner(path, threads, limits=limits)  # .onnx, or .ort: ONNX Runtime reads its mobile format alike

@@ -172,9 +172,11 @@ class XnnpackInt8Recipe:
         return quantize_linears_static(model, example_inputs, dynamic_shapes, calibration, progress)
 
 
-def executorch_config():
+def executorch_config(external_constants: Callable[[Any], str | None] | bool = False):
     """The `to_executorch` config every albert_edge .pte is serialised with: quant fusion turns torchao's
-    dequantize+embedding into ExecuTorch's quantized embedding kernels (a no-op for fp32 models)."""
+    dequantize+embedding into ExecuTorch's quantized embedding kernels (a no-op for fp32 models).
+    `external_constants` (ExecuTorch's own option): node -> the external data file's tag, or None to keep it in the
+    .pte."""
     from executorch.exir import ExecutorchBackendConfig
 
-    return ExecutorchBackendConfig(do_quant_fusion_and_const_prop=True)
+    return ExecutorchBackendConfig(do_quant_fusion_and_const_prop=True, external_constants=external_constants)

@@ -206,6 +206,23 @@ def test_pte_targets_come_with_and_without_the_weight_cache(tmp_path):
     assert [s["weight_cache"] for s in specs] == [True, False]
 
 
+def test_pte_with_external_data_counts_it_and_needs_it(tmp_path):
+    """A masked-LM .pte keeps its tied table in <stem>.ptd: the size counts both files, and a missing .ptd is one
+    line (ExecuTorch would end the worker process without a word)."""
+    from albert_edge.bench.targets import Artifact, BenchError
+
+    (tmp_path / "m.pte").write_bytes(b"x" * 10)
+    (tmp_path / "m.ptd").write_bytes(b"y" * 5)
+    manifest = {"format": "albert_edge.export/1", "name": "t", "task": "masked-lm", "max_seq_len": 8,
+                "config": {"vocab_size": 99}, "artifacts": {"pte": "m.pte"}, "external_data": {"pte": "m.ptd"},
+                "inputs": [{"name": "input_ids"}, {"name": "attention_mask"}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert [t.size_bytes for t in Artifact.read(tmp_path).targets(("pte",))] == [15, 15]
+    (tmp_path / "m.ptd").unlink()
+    with pytest.raises(BenchError, match=r"m.ptd: missing \(the pte program keeps weights there\)"):
+        Artifact.read(tmp_path).targets(("pte",))
+
+
 def test_goals_not_measurable_are_na():
     recs = _records("pte-int8", "ours", "int8", 64, 3.0)
     rows = report.pivot(recs)

@@ -435,3 +435,126 @@ def test_ner_eval_data_errors_are_one_line(tmp_path):
     with pytest.raises(ExportError, match="--eval-data"):
         export(hf, backend="onnx", max_seq_len=MAX_LEN, out=tmp_path / "out", eval_data=bad, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+# -- masked LM: the tied embedding/decoder table once ---------------------------------------------------------------
+def one_file(monkeypatch):
+    """Export as before: no tied table found, so the .pte stores it twice (the comparison for the two-file form)."""
+    from albert_edge import lowering
+
+    monkeypatch.setattr(lowering, "tied_table_bytes", lambda programs: None)
+
+
+@pytest.fixture(scope="module")
+def mlm_exports(tmp_path_factory):
+    """A masked-LM checkpoint exported int8 as .pte + .ptd (the default) and as one file, forward and stepwise."""
+    root = tmp_path_factory.mktemp("mlm")
+    hf = save_hf(root / "mlm", transformers.AlbertForMaskedLM)
+    # Random weights give near-tied vocabulary logits, so int8 flips some top-1 tokens: agreement 0.97 here.
+    two = export(hf, int8=True, backend="pte", stepwise=True, max_seq_len=MAX_LEN, out=root / "two", threads=1,
+                 min_agreement=0.9, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        one_file(patch)
+        one = export(hf, int8=True, backend="pte", stepwise=True, max_seq_len=MAX_LEN, out=root / "one",
+                     verify=False, progress=False)
+    return hf, two, one
+
+
+def test_masked_lm_stores_the_tied_table_once(mlm_exports):
+    hf, two, one = mlm_exports
+    config = hf_config()
+    table = config.vocab_size * config.embedding_size  # int8 weights alone
+    assert one.manifest["external_data"] is None and not list(one.out.glob("*.ptd"))
+    assert set(two.manifest["external_data"]) == {"pte", "pte_stepwise"}
+    files = two.manifest["files"]
+    for backend in ("pte", "pte_stepwise"):
+        data = two.manifest["external_data"][backend]
+        assert data == two.manifest["artifacts"][backend].replace(".pte", ".ptd")
+        assert table <= files[data]["bytes"] < 1.5 * table  # one copy (+ its scales), not two
+        total = files[two.manifest["artifacts"][backend]]["bytes"] + files[data]["bytes"]
+        assert total <= one.manifest["files"][one.manifest["artifacts"][backend]]["bytes"] - 0.9 * table, backend
+    # The same program otherwise: both forms give bit-identical logits, verified against eager.
+    ids = np.array([[2, 15, 27, 4, 3]], dtype=np.int64)
+    for backend in ("pte", "pte_stepwise"):
+        got = runtime.load(two.out, backend=backend).run(input_ids=ids, attention_mask=np.ones_like(ids))[0]
+        want = runtime.load(one.out, backend=backend).run(input_ids=ids, attention_mask=np.ones_like(ids))[0]
+        np.testing.assert_array_equal(got, want)
+        assert two.manifest["verification"][backend]["snr_db"] > 15
+    hf_model = transformers.AlbertForMaskedLM.from_pretrained(hf).eval()
+    with torch.no_grad():
+        reference = hf_model(torch.from_numpy(ids), attention_mask=torch.ones(1, 5, dtype=torch.long)).logits.numpy()
+    assert compute_error(torch.from_numpy(reference), torch.from_numpy(got)) > 15  # SNR in dB
+
+
+def test_fp32_masked_lm_stores_the_table_once(mlm_exports, tmp_path, monkeypatch):
+    from albert_edge.hub import from_pretrained
+    from albert_edge.lowering import export_pte
+
+    hf, _, _ = mlm_exports
+    net = from_pretrained(hf)
+    names = ["input_ids", "attention_mask"]
+    export_pte(net, tmp_path / "two.pte", input_names=names, max_seq_len=MAX_LEN)
+    one_file(monkeypatch)
+    export_pte(net, tmp_path / "one.pte", input_names=names, max_seq_len=MAX_LEN)
+    table = 4 * net.config.vocab_size * net.config.embedding_size
+    two_bytes = (tmp_path / "two.pte").stat().st_size + (tmp_path / "two.ptd").stat().st_size
+    assert table <= (tmp_path / "two.ptd").stat().st_size < 1.1 * table
+    assert two_bytes <= (tmp_path / "one.pte").stat().st_size - 0.9 * table
+    ids = np.array([[2, 15, 27, 4, 3]], dtype=np.int64)
+    got = runtime.load(tmp_path / "two.pte", vocab_size=16000).run(input_ids=ids, attention_mask=np.ones_like(ids))[0]
+    with torch.no_grad():
+        want = net(torch.from_numpy(ids), torch.ones(1, 5, dtype=torch.long))
+    want = (want[0] if isinstance(want, tuple) else want).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_masked_lm_program_without_its_data_file_is_refused(mlm_exports, tmp_path):
+    """ExecuTorch ends the process when a program's external data is missing; the runtime refuses first."""
+    _, two, _ = mlm_exports
+    out, manifest = two.out, two.manifest
+    pte, ptd = manifest["artifacts"]["pte"], manifest["external_data"]["pte"]
+    ids = np.array([[2, 15, 3]], dtype=np.int64)
+    assert runtime.load(out / "model.pte").run(input_ids=ids, attention_mask=np.ones_like(ids))  # via the link
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(out / pte, alone / pte)
+    with pytest.raises(runtime.RuntimeLoadError, match=rf"in {ptd}, which is not beside it; copy the export's "):
+        runtime.load(alone / pte, vocab_size=16000)
+    shutil.copy(out / ptd, alone / ptd)
+    assert runtime.load(alone / pte, vocab_size=16000).run(input_ids=ids, attention_mask=np.ones_like(ids))
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken, symlinks=True)
+    data = bytearray((broken / ptd).read_bytes())
+    data[-1] ^= 0xFF
+    (broken / ptd).write_bytes(bytes(data))
+    with pytest.raises(runtime.IntegrityError, match=rf"{ptd}: sha256 differs"):
+        runtime.load(broken)
+    (broken / ptd).unlink()
+    with pytest.raises(runtime.RuntimeLoadError, match=rf"{ptd}: missing \(the pte program keeps weights there\)"):
+        runtime.load(broken)
+    with pytest.raises(runtime.RuntimeLoadError, match="missing"):
+        runtime.load(broken / pte)
+
+
+def test_tied_table_found_only_where_both_copies_quantize_alike(mlm_exports):
+    """Dynamic int8 linears and the int8 per-row table quantize alike (equal bytes: one copy); calibrated PT2E
+    linears or an int4 table do not, and the .pte stays one file."""
+    from albert_edge import lowering
+    from albert_edge.hub import from_pretrained
+    from quantize.xnnpack import XnnpackInt8Recipe
+
+    net = from_pretrained(mlm_exports[0])
+    names = ["input_ids", "attention_mask"]
+    args = lowering.example_inputs(net.config, names, MAX_LEN)
+    shapes = lowering.seq_dynamic_shapes(names, MAX_LEN)
+    vocab, width = net.config.vocab_size, net.config.embedding_size
+    found = {recipe: lowering.tied_table_bytes({"forward": recipe.quantize(net, args, shapes, [args])})
+             for recipe in (XnnpackInt8Recipe(), XnnpackInt8Recipe(linear="static"),
+                            XnnpackInt8Recipe(embedding="int4", embedding_group_size=8))}
+    assert list(found.values()) == [vocab * width + 4 * vocab + vocab, None, None]  # int8 data, fp32 scale, int8 zp
+    fp32 = torch.export.export(net, args, dynamic_shapes=shapes)
+    assert lowering.tied_table_bytes({"forward": fp32}) == 4 * vocab * width
+    from albert_edge.model import AlbertForSequenceClassification
+
+    classifier = AlbertForSequenceClassification(net.config).eval()  # no decoder: nothing tied
+    assert lowering.tied_table_bytes({"forward": torch.export.export(classifier, args, dynamic_shapes=shapes)}) is None

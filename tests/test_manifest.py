@@ -54,6 +54,12 @@ def test_keys_a_newer_writer_adds_are_ignored(tmp_path):
      '"inputs": [{"dtype": "int64"}]}', "every entry of 'inputs' needs a 'name'"),
     ('{"format": "albert_edge.export/1", "name": "x", "task": "t", "max_seq_len": 8, "artifacts": {}, '
      '"labels": ["a"]}', "'labels' is list, not an object or null"),
+    ('{"format": "albert_edge.export/1", "name": "x", "task": "t", "max_seq_len": 8, "artifacts": {}, '
+     '"external_data": {"pte": "../w.ptd"}}', "external_data.pte '../w.ptd' is not a .ptd file name"),
+    ('{"format": "albert_edge.export/1", "name": "x", "task": "t", "max_seq_len": 8, "artifacts": {}, '
+     '"external_data": {"pte": "w.bin"}}', "external_data.pte 'w.bin' is not a .ptd file name"),
+    ('{"format": "albert_edge.export/1", "name": "x", "task": "t", "max_seq_len": 8, "artifacts": {}, '
+     '"external_data": ["w.ptd"]}', "'external_data' is list, not an object or null"),
 ])
 def test_bad_manifests_are_one_line(tmp_path, text, message):
     if text is not None:

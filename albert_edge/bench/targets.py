@@ -15,7 +15,7 @@ from albert_edge.config import AlbertConfig
 from albert_edge.manifest import FILE as MANIFEST
 from albert_edge.manifest import Manifest
 from albert_edge.files import AlbertEdgeError
-from albert_edge.runtime import RuntimeLoadError, read_manifest
+from albert_edge.runtime import RuntimeLoadError, data_file, read_manifest
 
 # How the worker fills each named model input: random token ids, an all-ones mask, all-zero token types.
 INPUT_KINDS = {"input_ids": "ids", "attention_mask": "ones", "token_type_ids": "zeros"}
@@ -49,10 +49,12 @@ class Target:
 
 
 def size_on_disk(path: Path) -> int:
-    """Bytes of a file, or of the weight files in a model directory (config and tokenizer files are not weights)."""
+    """Bytes of a file (a .pte with its external weights, `<stem>.ptd`), or of the weight files in a model directory
+    (config and tokenizer files are not weights)."""
     path = Path(path)
     if path.is_file():
-        return path.stat().st_size
+        data = data_file(path)
+        return path.stat().st_size + (data.stat().st_size if path.suffix == ".pte" and data.is_file() else 0)
     return sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".pt"))
 
 
@@ -163,6 +165,10 @@ class Artifact:
             path = self.file(backend)
             if selected_by not in backends or path is None:
                 continue
+            data = (self.manifest.external_data or {}).get(backend)
+            if data and not (self.directory / data).is_file():  # ExecuTorch would end the worker without a word
+                raise BenchError(f"{self.directory / data}: missing (the {backend} program keeps weights there); "
+                                 "the export directory is incomplete, re-run the export")
             recipe = f"albert_edge export{' ' + scheme if scheme else ''}"
             # A static-int8 export beside a dynamic one of the same model gets its own rows.
             label = f"{backend}-{self.quantization}" + ("-static" if scheme.endswith("static") else "")

@@ -132,12 +132,13 @@ def load_pte(spec: dict[str, Any]) -> Backend:
     from executorch.runtime import Runtime
 
     from albert_edge.backend_options import set_xnnpack_weight_cache
-    from albert_edge.runtime import execute
+    from albert_edge.runtime import data_file, execute
 
     portable_lib._unsafe_reset_threadpool(int(spec["threads"]))
     runtime = Runtime.get()
     t0 = time.perf_counter()
-    program = runtime.load_program(spec["path"])
+    data = data_file(spec["path"])  # a masked-LM's tied table lives in <stem>.ptd beside the .pte
+    program = runtime.load_program(spec["path"], data_path=data if data.is_file() else None)
     spec["_weight_cache"] = set_xnnpack_weight_cache(bool(spec.get("weight_cache", True)))
     method = program.load_method("forward")
     spec["_load_ms"] = (time.perf_counter() - t0) * 1e3
