@@ -446,13 +446,19 @@ def one_file(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def mlm_exports(tmp_path_factory):
+def mlm_hf(tmp_path_factory) -> Path:
+    return save_hf(tmp_path_factory.mktemp("mlm_hf") / "mlm", transformers.AlbertForMaskedLM)
+
+
+@pytest.fixture(scope="module")
+def mlm_exports(mlm_hf, eval_tsv, tmp_path_factory):
     """A masked-LM checkpoint exported int8 as .pte + .ptd (the default) and as one file, forward and stepwise."""
     root = tmp_path_factory.mktemp("mlm")
-    hf = save_hf(root / "mlm", transformers.AlbertForMaskedLM)
-    # Random weights give near-tied vocabulary logits, so int8 flips some top-1 tokens: agreement 0.97 here.
+    hf = mlm_hf
+    # Verified on 4 sentences (the built-in 400 with 16,000-way logits at every position cost minutes). Random
+    # weights give near-tied vocabulary logits, so int8 flips some top-1 tokens: agreement ~0.97.
     two = export(hf, int8=True, backend="pte", stepwise=True, max_seq_len=MAX_LEN, out=root / "two", threads=1,
-                 min_agreement=0.9, progress=False)
+                 eval_data=eval_tsv, min_agreement=0.9, progress=False)
     with pytest.MonkeyPatch.context() as patch:
         one_file(patch)
         one = export(hf, int8=True, backend="pte", stepwise=True, max_seq_len=MAX_LEN, out=root / "one",
@@ -460,6 +466,7 @@ def mlm_exports(tmp_path_factory):
     return hf, two, one
 
 
+@pytest.mark.slow  # the int8 forward + stepwise exports, twice: ~3 minutes on 2 cores
 def test_masked_lm_stores_the_tied_table_once(mlm_exports):
     hf, two, one = mlm_exports
     config = hf_config()
@@ -486,12 +493,11 @@ def test_masked_lm_stores_the_tied_table_once(mlm_exports):
     assert compute_error(torch.from_numpy(reference), torch.from_numpy(got)) > 15  # SNR in dB
 
 
-def test_fp32_masked_lm_stores_the_table_once(mlm_exports, tmp_path, monkeypatch):
+def test_fp32_masked_lm_stores_the_table_once(mlm_hf, tmp_path, monkeypatch):
     from albert_edge.hub import from_pretrained
     from albert_edge.lowering import export_pte
 
-    hf, _, _ = mlm_exports
-    net = from_pretrained(hf)
+    net = from_pretrained(mlm_hf)
     names = ["input_ids", "attention_mask"]
     export_pte(net, tmp_path / "two.pte", input_names=names, max_seq_len=MAX_LEN)
     one_file(monkeypatch)
@@ -508,6 +514,7 @@ def test_fp32_masked_lm_stores_the_table_once(mlm_exports, tmp_path, monkeypatch
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_masked_lm_program_without_its_data_file_is_refused(mlm_exports, tmp_path):
     """ExecuTorch ends the process when a program's external data is missing; the runtime refuses first."""
     _, two, _ = mlm_exports
@@ -536,14 +543,14 @@ def test_masked_lm_program_without_its_data_file_is_refused(mlm_exports, tmp_pat
         runtime.load(broken / pte)
 
 
-def test_tied_table_found_only_where_both_copies_quantize_alike(mlm_exports):
+def test_tied_table_found_only_where_both_copies_quantize_alike(mlm_hf):
     """Dynamic int8 linears and the int8 per-row table quantize alike (equal bytes: one copy); calibrated PT2E
     linears or an int4 table do not, and the .pte stays one file."""
     from albert_edge import lowering
     from albert_edge.hub import from_pretrained
     from quantize.xnnpack import XnnpackInt8Recipe
 
-    net = from_pretrained(mlm_exports[0])
+    net = from_pretrained(mlm_hf)
     names = ["input_ids", "attention_mask"]
     args = lowering.example_inputs(net.config, names, MAX_LEN)
     shapes = lowering.seq_dynamic_shapes(names, MAX_LEN)
