@@ -414,8 +414,8 @@ def export(
                            **({"pte_stepwise": stepwise_name} if stepwise_name else {})},
                 stepwise=stepwise_entry,
                 # A masked-LM's tied table, stored once outside the program (albert_edge.lowering).
-                external_data={backend: data_file(artifacts[backend]).name for backend in ("pte", "pte_stepwise")
-                               if backend in artifacts and data_file(artifacts[backend]).is_file()} or None,
+                external_data={backend: data.name for backend in ("pte", "pte_stepwise") if backend in artifacts
+                               and (data := data_file(artifacts[backend])).is_file()} or None,
                 # The operators a reduced ONNX Runtime build must include to run the .ort (android_demo/README.md).
                 ort_operators=operators_path.name if "ort" in artifacts else None,
                 onnx_graph=onnx_graph,

@@ -237,11 +237,9 @@ class ExecuTorchRunner(Runner):
             raise RuntimeLoadError(f"{path}: not an ExecuTorch program (no ET flatbuffer header); re-run the export")
         data = data_file(path)
         self.data_path = data if data.is_file() else None
-        if self.data_path is None and external_data is not False:
-            needed = ["(the manifest names it)"] if external_data else external_tensors(path)
-            if needed:
-                raise RuntimeLoadError(f"{path}: keeps {len(needed)} weight tensor(s) ({needed[0]}) in {data.name}, "
-                                       "which is not beside it; copy the export's .ptd file with the .pte")
+        if self.data_path is None and (external_data or (external_data is None and external_tensors(path))):
+            raise RuntimeLoadError(f"{path}: keeps weights in {data.name}, which is not beside it; copy the "
+                                   "export's .ptd file with the .pte")
         if threads is not None:
             if threads < 1:
                 raise RuntimeLoadError(f"threads must be >= 1, got {threads}")
@@ -540,8 +538,9 @@ def load(path: str | os.PathLike, threads: int | None = None, backend: str | Non
     manifest = _sibling_manifest(path)
     external = None
     if manifest is not None:
-        backend = next((b for b, name in manifest.artifacts.items() if name and name == path.resolve().name), "pte")
-        external = _external_data(path, backend, manifest, check_integrity) if path.suffix == ".pte" else None
+        if path.suffix == ".pte":
+            backend = "pte_stepwise" if path.name == manifest.artifact("pte_stepwise") else "pte"
+            external = _external_data(path, backend, manifest, check_integrity)
         if check_integrity:
             verify_artifact(path, manifest)
     if limits is None and check_inputs:
