@@ -63,10 +63,13 @@ class ExitPolicy:
 
 def normalized_entropy(logits: np.ndarray) -> float:
     """Softmax entropy over the last axis, divided by log(classes): 0 is certain, 1 is uniform."""
-    z = np.asarray(logits, dtype=np.float64).ravel()
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    entropy = -float(np.sum(p * np.log(np.clip(p, 1e-300, None))))
+    # Plain floats: the policy runs after every depth on a handful of classes, where numpy's per-call overhead
+    # (~15 us) is most of the check's cost. The same float64 arithmetic, in the same order.
+    z = np.asarray(logits, dtype=np.float64).ravel().tolist()
+    top = max(z)
+    e = [math.exp(v - top) for v in z]
+    total = sum(e)
+    entropy = -sum(q * math.log(max(q, 1e-300)) for q in (v / total for v in e))
     return entropy / math.log(len(z)) if len(z) > 1 else 0.0
 
 

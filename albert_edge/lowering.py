@@ -230,7 +230,7 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
     import onnx
 
     from albert_edge.model import set_formulation
-    from quantize.onnx import fuse_for_ort, strip_debug_metadata
+    from quantize.onnx import fuse_for_ort, strip_debug_metadata, tie_decoders, tied_decoders
 
     config = model.config
     args = example_inputs(config, input_names, max_seq_len)
@@ -251,6 +251,7 @@ def export_onnx(model: AlbertPreTrainedModel, path: Path, *, input_names: Sequen
         graph = {"exporter": "torch.onnx (TorchScript)", "formulation": "ort", "fused_operators": stats,
                  "deduplicated_initializers": deduplicated}
         if recipe is None:
+            tie_decoders(fused, tied_decoders(fused))  # a masked LM's decoder reads the embedding table itself
             strip_debug_metadata(fused)
             onnx.save(fused, str(path))
             return graph

@@ -14,6 +14,9 @@ quantized 12 times (the 40 MB seen for albert-base-v2, instead of 12). So:
   - `quantize_gather_rows` stores the word-embedding table as int8 with one scale per row. ORT's own Gather
     quantization uses a single scale for the whole table (one rare token's large row would flatten all others),
     so this is written by hand: `Gather(int8 table) -> Cast -> Mul(Gather(row scales))`, 4 standard ops;
+  - `tied_decoders` / `tie_decoders`: a masked LM's decoder is tied to the word-embedding table, but the exporter
+    folds its `W.T` into a second initializer; the decoder is rewired to read the table itself (`Gemm`/`QGemm` with
+    `transB=1`; in int8 the per-row table, its row scales the decoder's per-column scales);
   - `dedupe_initializers` merges initializers with identical bytes: a safety net that keeps the shared layer stored
     once whatever a future exporter or quantizer does;
   - `strip_debug_metadata` drops the exporter's per-node provenance strings (1.5 MB on albert-base-v2).
@@ -186,6 +189,89 @@ def quantize_gather_rows(model: onnx.ModelProto, min_rows: int = 1024) -> list[s
     return sorted(done)
 
 
+def tied_decoders(model: onnx.ModelProto) -> dict[str, str]:
+    """The MatMuls whose constant B is the transpose of a Gather table (a masked LM's decoder, tied to the word
+    embeddings): {MatMul node name: table name}. The exporter folds the decoder's `W.T` into an initializer of its
+    own, so a tied table is stored twice; these are the nodes `tie_decoders` rewires. Unnamed nodes get a name."""
+    inits = _initializers(model)
+    tables = {}
+    for node in model.graph.node:
+        table = inits.get(node.input[0]) if node.op_type == "Gather" else None
+        if table is not None and table.data_type == onnx.TensorProto.FLOAT and len(table.dims) == 2:
+            tables.setdefault(tuple(reversed(table.dims)), []).append(table.name)
+    tied: dict[str, str] = {}
+    for i, node in enumerate(model.graph.node):
+        weight = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
+        if weight is None or tuple(weight.dims) not in tables:
+            continue
+        b = numpy_helper.to_array(weight)
+        for name in tables[tuple(weight.dims)]:
+            if np.array_equal(b, numpy_helper.to_array(inits[name]).T):
+                node.name = node.name or f"tied_decoder_{i}"
+                tied[node.name] = name
+                break
+    return tied
+
+
+def tie_decoders(model: onnx.ModelProto, tied: dict[str, str]) -> int:
+    """Make each decoder of `tied` (`tied_decoders`, found on the float graph) read its table instead of a copy:
+    `Gemm(x, table, transB=1)` on a float table, and on a per-row int8 table (`quantize_gather_rows` ran)
+    `DynamicQuantizeLinear(x) -> QGemm(., table_int8, transB=1)` with the table's row scales as B's per-column
+    scales (more exact than the per-tensor scale the quantizer would give a copy; bit-identical to ORT's
+    `DynamicQuantizeMatMul` on a transposed copy, and as fast). Both take 2-D inputs, so x is flattened to
+    (tokens, E) and the logits restored to x's leading shape. A `Transpose` would do in `.onnx` too, but ONNX
+    Runtime folds it into a constant, and its mobile format (`.ort`) stores what it folded. Returns the number of
+    decoders rewired."""
+    inits = _initializers(model)
+    nodes, rewired = [], 0
+    for node in model.graph.node:
+        table = tied.get(node.name) if node.op_type == "MatMul" else None
+        if table is None:
+            nodes.append(node)
+            continue
+        x, out, base = node.input[0], node.output[0], node.name
+        q, scale, zero = f"{table}_int8", f"{table}_row_scale", f"{table}_int8_zero_point"
+        source = inits.get(table) or inits.get(q)
+        if source is None or (table not in inits and scale not in inits):
+            raise OnnxQuantizationError(f"decoder {base} is tied to {table}, which is neither float nor per-row "
+                                        "int8 in this graph")
+        vocab, width = source.dims
+        flat_shape = f"{table}_flat_{width}"
+        if flat_shape not in inits:
+            model.graph.initializer.append(numpy_helper.from_array(np.array([-1, width], dtype=np.int64), flat_shape))
+            model.graph.initializer.append(numpy_helper.from_array(np.array([vocab], dtype=np.int64),
+                                                                   f"{table}_vocab"))
+        nodes += [helper.make_node("Reshape", [x, flat_shape], [f"{base}_x2d"], name=f"{base}_flatten"),
+                  helper.make_node("Shape", [x], [f"{base}_x_shape"], name=f"{base}_x_shape", end=-1),
+                  helper.make_node("Concat", [f"{base}_x_shape", f"{table}_vocab"], [f"{base}_out_shape"],
+                                   name=f"{base}_out_shape", axis=0)]
+        if table in inits:  # still float
+            nodes.append(helper.make_node("Gemm", [f"{base}_x2d", table], [f"{base}_y2d"], name=base, transB=1))
+        else:
+            if zero not in inits:
+                model.graph.initializer.append(numpy_helper.from_array(np.zeros(vocab, dtype=np.int8), zero))
+                model.graph.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64),
+                                                                       f"{table}_scale_shape"))
+            nodes += [
+                helper.make_node("DynamicQuantizeLinear", [f"{base}_x2d"], [f"{base}_xq", f"{base}_xs", f"{base}_xz"],
+                                 name=f"{base}_quantize_x"),
+                # QGemm wants B's per-column scales 1-D; the Gather path reads the same scales as (rows, 1).
+                helper.make_node("Reshape", [scale, f"{table}_scale_shape"], [f"{base}_b_scale"],
+                                 name=f"{base}_b_scale"),
+                helper.make_node("QGemm", [f"{base}_xq", f"{base}_xs", f"{base}_xz", q, f"{base}_b_scale", zero],
+                                 [f"{base}_y2d"], name=base, domain="com.microsoft", transB=1),
+            ]
+        nodes.append(helper.make_node("Reshape", [f"{base}_y2d", f"{base}_out_shape"], [out], name=f"{base}_restore"))
+        inits = _initializers(model)
+        rewired += 1
+    if rewired and not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    _drop_unused_initializers(model)
+    return rewired
+
+
 def dedupe_initializers(model: onnx.ModelProto) -> int:
     """Merge initializers with the same dtype, shape and bytes into one; returns how many were dropped."""
     first: dict[tuple, str] = {}
@@ -304,12 +390,14 @@ class OnnxInt8Recipe:
         model = onnx.load(str(model)) if not isinstance(model, onnx.ModelProto) else model
         fold_weight_transposes(model)
         gemm_to_matmul(model)
+        # A masked LM's decoder reuses the int8 word-embedding table (tie_decoders) instead of a quantized copy.
+        tied = tied_decoders(model) if self.embedding == "int8" else {}
         out = Path(out)
         # The fused graph has contrib ops ORT's shape inference cannot type; their outputs are float.
         options = {"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT}
         if self.linear == "dynamic":
             quantize_dynamic(model, out, op_types_to_quantize=["MatMul", "Attention"], per_channel=self.per_channel,
-                             weight_type=QuantType.QInt8, extra_options=options)
+                             weight_type=QuantType.QInt8, nodes_to_exclude=list(tied), extra_options=options)
         else:
             if not calibration:
                 raise OnnxQuantizationError("static quantization needs calibration inputs (pass --calibration FILE)")
@@ -319,13 +407,15 @@ class OnnxInt8Recipe:
                 onnx.save(model, staging)
                 quantize_static(staging, out, _CalibrationReader(calibration), quant_format=QuantFormat.QDQ,
                                 op_types_to_quantize=["MatMul"], per_channel=self.per_channel,
-                                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                                nodes_to_exclude=list(tied), activation_type=QuantType.QUInt8,
+                                weight_type=QuantType.QInt8,
                                 extra_options={**options, "WeightSymmetric": True})
             finally:
                 staging.unlink(missing_ok=True)
         quantized = onnx.load(str(out))
         if self.embedding == "int8":
             quantize_gather_rows(quantized)
+            tie_decoders(quantized, tied)
         dedupe_initializers(quantized)
         strip_debug_metadata(quantized)
         onnx.checker.check_model(quantized)

@@ -514,6 +514,45 @@ def test_fp32_masked_lm_stores_the_table_once(mlm_hf, tmp_path, monkeypatch):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+def test_masked_lm_onnx_stores_the_tied_table_once(mlm_hf, eval_tsv, tmp_path, monkeypatch):
+    """The .onnx decoder reads the word-embedding table itself (fp32: a Transpose ONNX Runtime folds at load; int8:
+    the per-row table with its row scales), where the exporter's folded copy stored it twice."""
+    import onnx
+    from onnx import numpy_helper
+
+    import quantize.onnx
+
+    config = hf_config()
+    vocab, width = config.vocab_size, config.embedding_size
+    ids = np.array([[2, 15, 27, 4, 3]], dtype=np.int64)
+    hf_model = transformers.AlbertForMaskedLM.from_pretrained(mlm_hf).eval()
+    with torch.no_grad():
+        want = hf_model(torch.from_numpy(ids), attention_mask=torch.ones(1, 5, dtype=torch.long)).logits.numpy()
+
+    def exported(int8: bool, out: Path):
+        result = export(mlm_hf, int8=int8, backend="onnx", max_seq_len=MAX_LEN, out=out, threads=1,
+                        eval_data=eval_tsv, min_agreement=0.9, progress=False)
+        graph = onnx.load(str(out / result.manifest["artifacts"]["onnx"])).graph
+        tables = [i for i in graph.initializer if sorted(i.dims) == sorted([vocab, width])]
+        weights = sum(numpy_helper.to_array(i).nbytes for i in graph.initializer)
+        got = runtime.load(out, backend="onnx").run(input_ids=ids, attention_mask=np.ones_like(ids))[0]
+        return tables, weights, got
+
+    for int8, per_value in ((False, 4), (True, 1)):
+        tables, weights, got = exported(int8, tmp_path / f"tied{int(int8)}")
+        assert [list(t.dims) for t in tables] == [[vocab, width]], int8  # one table, no transposed copy
+        if int8:
+            assert tables[0].data_type == onnx.TensorProto.INT8
+            assert compute_error(torch.from_numpy(want), torch.from_numpy(got)) > 15  # SNR in dB
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+        with monkeypatch.context() as patch:  # as before: the decoder keeps the exporter's copy
+            patch.setattr(quantize.onnx, "tied_decoders", lambda model: {})
+            untied_tables, untied_weights, _ = exported(int8, tmp_path / f"untied{int(int8)}")
+        assert len(untied_tables) == 2
+        assert weights <= untied_weights - 0.9 * per_value * vocab * width, int8
+
+
 @pytest.mark.slow
 def test_masked_lm_program_without_its_data_file_is_refused(mlm_exports, tmp_path):
     """ExecuTorch ends the process when a program's external data is missing; the runtime refuses first."""

@@ -23,6 +23,8 @@ from quantize.onnx import (
     gemm_to_matmul,
     quantize_gather_rows,
     quantize_rows,
+    tie_decoders,
+    tied_decoders,
 )
 from quantize.xnnpack import XnnpackInt8Recipe, XnnpackQuantizationError
 
@@ -151,6 +153,69 @@ def test_dedupe_initializers_merges_identical_bytes_only():
     assert dedupe_initializers(model) == 1
     assert sorted(i.name for i in model.graph.initializer) == ["W", "W_other"]
     assert model.graph.node[3].input[0] == "W"
+
+
+def _tied_graph(untied: bool = False) -> tuple[onnx.ModelProto, np.ndarray]:
+    """A masked LM's ends: ids -> Gather(E) -> MatMul(E.T, as the exporter folds it) -> logits; `untied` adds a
+    second MatMul whose weight has E's transposed shape but other values (it must stay as it is)."""
+    rng = np.random.default_rng(4)
+    table = rng.standard_normal((2048, 16)).astype(np.float32) * rng.uniform(0.01, 3, (2048, 1)).astype(np.float32)
+    inits = [numpy_helper.from_array(table, "E"), numpy_helper.from_array(np.ascontiguousarray(table.T), "E_T")]
+    nodes = [helper.make_node("Gather", ["E", "ids"], ["h"], axis=0),
+             helper.make_node("MatMul", ["h", "E_T"], ["logits"], name="decoder")]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 5, 2048])]
+    if untied:
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(table.T) + 1, "F"))
+        nodes.append(helper.make_node("MatMul", ["h", "F"], ["other"], name="untied"))
+        outputs.append(helper.make_tensor_value_info("other", TensorProto.FLOAT, [1, 5, 2048]))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 5])],
+                              outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), table
+
+
+def test_tie_decoders_float_reads_the_table_itself():
+    model, table = _tied_graph(untied=True)
+    ids = np.array([[0, 7, 2047, 7, 100]])
+    before = _run(model, {"ids": ids})
+    tied = tied_decoders(model)
+    assert tied == {"decoder": "E"}  # the MatMul on other values is not a copy of the table
+    assert tie_decoders(model, tied) == 1
+    big = sorted(i.name for i in model.graph.initializer if numpy_helper.to_array(i).nbytes > 1024)
+    assert big == ["E", "F"]  # the table once, the other weight kept
+    # No Transpose for ONNX Runtime to fold into a copy (its .ort format would store that copy).
+    assert "Transpose" not in {n.op_type for n in model.graph.node} and "Gemm" in {n.op_type for n in model.graph.node}
+    after = _run(model, {"ids": ids})
+    np.testing.assert_allclose(after[0], before[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_tie_decoders_int8_uses_the_row_scales_of_the_int8_table():
+    model, table = _tied_graph()
+    tied = tied_decoders(model)
+    quantize_gather_rows(model)
+    assert tie_decoders(model, tied) == 1
+    kinds = {i.name: i.data_type for i in model.graph.initializer if numpy_helper.to_array(i).nbytes > 1024}
+    assert kinds == {"E_int8": TensorProto.INT8, "E_row_scale": TensorProto.FLOAT,  # no copy of the table left
+                     "E_int8_zero_point": TensorProto.INT8}
+    assert "QGemm" in {n.op_type for n in model.graph.node}
+    onnx.checker.check_model(model)
+    ids = np.array([[0, 7, 2047, 7, 100]])
+    got = _run(model, {"ids": ids})[0]
+    # Reference: the per-row int8 table (as gathered) times the same table as B, per-column scales = row scales.
+    q, scales = quantize_rows(table)
+    exact = (q[ids[0]] * scales[ids[0]]) @ (q * scales).T
+    snr = 10 * np.log10((exact ** 2).mean() / ((got[0] - exact) ** 2).mean())
+    assert snr > 30, snr  # the activations are dynamically quantized to uint8: close to, not equal to, exact
+    assert (got[0].argmax(-1) == exact.argmax(-1)).all()
+
+
+def test_tie_decoders_refuses_a_table_it_cannot_read():
+    model, _ = _tied_graph()
+    tied = tied_decoders(model)
+    model.graph.initializer[0].name = "renamed"
+    model.graph.node[0].input[0] = "renamed"
+    with pytest.raises(OnnxQuantizationError, match="neither float nor per-row int8"):
+        tie_decoders(model, tied)
 
 
 def test_recipes_reject_unknown_schemes():
