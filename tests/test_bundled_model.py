@@ -128,3 +128,25 @@ def test_bundled_ner_sample_is_what_its_script_writes(tmp_path):
         assert shipped.read_bytes() == before
     finally:
         shipped.write_bytes(before)  # the shipped file stays as committed whatever the script wrote
+
+
+# -- the bundled QA model (assets/qa) --------------------------------------------------------------------------------
+QA_CARD_SAMPLE = (33.18, 41.24)  # qa/MODEL_CARD.md: fp32 EM / F1 on squad_dev_sample.json (dev-38: 35.14 F1)
+
+
+def test_bundled_qa_exports_by_task_and_answers(tmp_path):
+    """`export --task question-answering` with no --model: the bundled QA model at its recorded 256 tokens, verified
+    on its shipped two articles (ONNX only here, to keep the default run short), and answering real text."""
+    result = export(task="question-answering", int8=True, backend="onnx", out=tmp_path / "qa", progress=False)
+    manifest = result.manifest
+    assert manifest["task"] == "question-answering" and manifest["source_model"] == "bundled:qa"
+    assert manifest["max_seq_len"] == 256 and manifest["tokenizer"]["do_lower_case"] is False
+    metrics = manifest["verification"]["task_metrics"]
+    assert metrics["data"] == "squad_dev_sample.json" and metrics["eager"]["questions"] == 220
+    assert (metrics["eager"]["exact_match"], metrics["eager"]["f1"]) == pytest.approx(QA_CARD_SAMPLE, abs=0.01)
+    assert abs(metrics["onnx"]["f1"] - metrics["eager"]["f1"]) <= 1.0
+    context = ("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a "
+               "region in France. They were descended from Norse raiders and pirates from Denmark, Iceland and "
+               "Norway.")
+    answer = pipeline(tmp_path / "qa", artifact="onnx")(question="Where is Normandy?", context=context)
+    assert answer["answer"] == context[answer["start"]:answer["end"]] and "France" in answer["answer"]

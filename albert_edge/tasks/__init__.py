@@ -71,6 +71,7 @@ class TaskSpec:
     labelled: bool = False  # the config's id2label names the classes (the manifest carries them)
     labelled_eval_data: bool = False  # export --eval-data is a `sentence<TAB>label` table scored by accuracy
     agreement: str = "first"  # top-1 agreement over: "first" output's argmax, "all" outputs', or "none"
+    min_agreement: float = 0.99  # export's default gate on that agreement (--min-agreement overrides it)
     text_pairs: bool = False  # verification inputs are (question, context)-style pairs
     metric: str | None = None  # "module:function": the task metric over an artifact (pipeline.evaluate)
     task_metric_in_export: bool = False  # export --eval-data takes the task's own data (CoNLL, SQuAD)

@@ -10,6 +10,10 @@ SPEC = register(TaskSpec(
     output_shapes=lambda config: [[1, "seq"], [1, "seq"]],
     inputs=("input_ids", "attention_mask", "token_type_ids"),  # token types mark the question and the context
     agreement="all",
+    # Top-1 here is an argmax over every position of a window, start and end: int8 noise (SNR ~46 dB on the bundled
+    # model) swaps near-tied positions in ~2% of them while the decoded answers barely move (the task metric, which
+    # export reports beside it, is the QA gate that matters).
+    min_agreement=0.95,
     text_pairs=True,
     metric="albert_edge.qa:evaluate_file",
     task_metric_in_export=True,
