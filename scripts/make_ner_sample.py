@@ -5,10 +5,11 @@ sentences instead: written for this project (no third-party text), tokenised lik
 labelled by hand with CoNLL-2003's types (PER, ORG, LOC, MISC) in IOB2. It is a sanity check of the exported model,
 not a benchmark; the model card's figures are on CoNLL-2003 valid.
 
-    python scripts/make_ner_sample.py
+    python scripts/make_ner_sample.py [OUT]      # OUT defaults to the shipped file
 """
 
 import re
+import sys
 from pathlib import Path
 
 # [words](TYPE) marks an entity; everything else is O.
@@ -68,7 +69,8 @@ def conll_lines(sentence: str) -> list[str]:
 
 
 def main() -> None:
-    out = Path(__file__).resolve().parents[1] / "albert_edge" / "assets" / "ner" / "ner_sample.conll"
+    shipped = Path(__file__).resolve().parents[1] / "albert_edge" / "assets" / "ner" / "ner_sample.conll"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else shipped
     blocks = ["\n".join(conll_lines(s)) for s in SENTENCES.strip().splitlines()]
     out.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     print(f"wrote {out}: {len(blocks)} sentences")
