@@ -223,9 +223,9 @@ def tie_decoders(model: onnx.ModelProto, tied: dict[str, str]) -> int:
       0, bias)`, the table's row scales as B's per-column scales — more exact than the per-tensor scale the
       quantizer gives a copy. ONNX Runtime folds the Transpose into a constant when it loads the graph, so the call
       costs what it did; `QGemm(transB=1)` would need no Transpose, but its bias must be int32 in a_scale * b_scale
-      units, which a dynamically quantized input cannot give, and the separate Add measured ~1 ms and 13 MiB more
-      at 128 tokens on albert-base. ORT's mobile format (`.ort`) stores graphs after that folding, so there the
-      int8 table is stored twice, as before.
+      units, which a dynamically quantized input cannot give, and a separate Add raised albert-base's peak RSS at
+      128 tokens from 80.0 to 93.0 MiB (docs/benchmarks.md). ORT's mobile format (`.ort`) stores graphs after
+      that folding, so there the int8 table is stored twice, as before.
 
     Returns the number of decoders rewired."""
     inits = _initializers(model)
