@@ -225,10 +225,17 @@ def tie_decoders(model: onnx.ModelProto, tied: dict[str, str]) -> int:
       costs what it did; `QGemm(transB=1)` would need no Transpose, but its bias must be int32 in a_scale * b_scale
       units, which a dynamically quantized input cannot give, and a separate Add raised albert-base's peak RSS at
       128 tokens from 80.0 to 93.0 MiB (docs/benchmarks.md). ORT's mobile format (`.ort`) stores graphs after
-      that folding, so there the int8 table is stored twice, as before.
+      that folding, so there the int8 table is stored twice, as before. Under the static recipe too: there the
+      decoder's input is quantized per call like this, the other linears' are calibrated.
 
     Returns the number of decoders rewired."""
     inits = _initializers(model)
+
+    def constant(array: np.ndarray, name: str) -> None:  # a small initializer the rewired graph needs, added once
+        if name not in inits:
+            inits[name] = numpy_helper.from_array(array, name)
+            model.graph.initializer.append(inits[name])
+
     consumers: dict[str, list[onnx.NodeProto]] = {}
     for node in model.graph.node:
         for name in node.input:
@@ -258,9 +265,8 @@ def tie_decoders(model: onnx.ModelProto, tied: dict[str, str]) -> int:
                 absorbed.add(out)
         if table in inits:  # still float
             flat, vocab_dim = f"{table}_flat_{width}", f"{table}_vocab"
-            if flat not in inits:
-                model.graph.initializer.append(numpy_helper.from_array(np.array([-1, width], dtype=np.int64), flat))
-                model.graph.initializer.append(numpy_helper.from_array(np.array([vocab], dtype=np.int64), vocab_dim))
+            constant(np.array([-1, width], dtype=np.int64), flat)
+            constant(np.array([vocab], dtype=np.int64), vocab_dim)
             nodes += [
                 helper.make_node("Reshape", [x, flat], [f"{base}_x2d"], name=f"{base}_flatten"),
                 helper.make_node("Gemm", [f"{base}_x2d", table, *bias], [f"{base}_y2d"], name=base, transB=1),
@@ -270,10 +276,8 @@ def tie_decoders(model: onnx.ModelProto, tied: dict[str, str]) -> int:
                 helper.make_node("Reshape", [f"{base}_y2d", f"{base}_out_shape"], [out], name=f"{base}_restore"),
             ]
         else:
-            if zero not in inits:
-                model.graph.initializer.append(numpy_helper.from_array(np.array(0, dtype=np.int8), zero))
-                model.graph.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64),
-                                                                       f"{table}_scale_shape"))
+            constant(np.array(0, dtype=np.int8), zero)
+            constant(np.array([-1], dtype=np.int64), f"{table}_scale_shape")
             nodes += [
                 helper.make_node("Transpose", [q], [f"{base}_tied_T"], name=f"{base}_tied_T", perm=[1, 0]),
                 # B's per-column scales are 1-D; the Gather path reads the same scales as (rows, 1).
@@ -282,7 +286,6 @@ def tie_decoders(model: onnx.ModelProto, tied: dict[str, str]) -> int:
                 helper.make_node("DynamicQuantizeMatMul", [x, f"{base}_tied_T", f"{base}_b_scale", zero, *bias], [out],
                                  name=base, domain="com.microsoft"),
             ]
-        inits = _initializers(model)
         rewired += 1
     if rewired and not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))

@@ -515,8 +515,8 @@ def test_fp32_masked_lm_stores_the_table_once(mlm_hf, tmp_path, monkeypatch):
 
 
 def test_masked_lm_onnx_stores_the_tied_table_once(mlm_hf, eval_tsv, tmp_path, monkeypatch):
-    """The .onnx decoder reads the word-embedding table itself (fp32: a Transpose ONNX Runtime folds at load; int8:
-    the per-row table with its row scales), where the exporter's folded copy stored it twice."""
+    """The .onnx decoder reads the word-embedding table itself (fp32: Gemm with transB; int8: the per-row table with
+    its row scales), where the exporter's folded copy stored it twice."""
     import onnx
     from onnx import numpy_helper
 
