@@ -323,12 +323,12 @@ def strip_debug_metadata(model: onnx.ModelProto) -> None:
 
 
 def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_size: int, num_layers: int,
-                 attention: bool = True) -> tuple[onnx.ModelProto, dict[str, int], int]:
+                 attention: bool = True, embeddings: bool = True) -> tuple[onnx.ModelProto, dict[str, int], int]:
     """ONNX Runtime's transformer optimizer (BERT fusions, `SkipLayerNormalization` off: see the module docstring),
     then one copy of each repeated initializer. Returns the model, its fused-operator counts and how many
     initializer copies were dropped. `attention=False` leaves attention as MatMuls (the static QDQ quantizer has no
     `Attention`). Raises when a layer application did not fuse: a silently half-fused graph is the regression this
-    guards against."""
+    guards against. `embeddings=False`: a graph of layer applications only (no embeddings' norm to count)."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
@@ -345,7 +345,7 @@ def fuse_for_ort(model: onnx.ModelProto | str | Path, num_heads: int, hidden_siz
                                     f"({type(e).__name__}: {e})") from None
     stats = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
     # 2 LayerNorms per application (after attention, after the FFN), plus the embeddings' own.
-    expected = {"Attention": num_layers if attention else 0, "LayerNormalization": 2 * num_layers + 1}
+    expected = {"Attention": num_layers if attention else 0, "LayerNormalization": 2 * num_layers + embeddings}
     short = {k: (stats.get(k, 0), n) for k, n in expected.items() if stats.get(k, 0) < n}
     if short:
         raise OnnxQuantizationError(f"ONNX Runtime's optimizer fused only {short} (found, expected) of this ALBERT; "

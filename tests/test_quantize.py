@@ -310,6 +310,36 @@ def test_fusion_check_fails_on_a_graph_it_cannot_fuse(onnx_fp32, tmp_path):
                      config.num_hidden_layers)
 
 
+def test_fusion_check_counts_a_layer_only_graph(onnx_fp32, tmp_path):
+    """One layer application (the shape scripts/onnx_stepwise_probe.py measures): fused as in the whole graph, and
+    counted without the embeddings' norm only when told it has none."""
+    from albert_edge import stepwise
+    from albert_edge.model import set_formulation
+
+    model, _, _ = onnx_fp32
+    config = model.config
+
+    class OneLayer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, hidden, attention_mask):
+            encoder = stepwise.encoder_of(self.model)
+            return encoder.encoder.albert_layer_groups[0](hidden, encoder.attention_bias(attention_mask, 1))
+
+    path = tmp_path / "layer.onnx"
+    args = (torch.randn(1, 7, config.hidden_size), torch.ones(1, 7, dtype=torch.int64))
+    set_formulation(model, "ort")
+    torch.onnx.export(OneLayer(), args, str(path), input_names=["hidden", "attention_mask"], output_names=["out"],
+                      opset_version=17, dynamo=False, dynamic_axes={"hidden": {1: "seq"}, "attention_mask": {1: "seq"}})
+    set_formulation(model, "xnnpack")
+    _, stats, _ = fuse_for_ort(path, config.num_attention_heads, config.hidden_size, 1, embeddings=False)
+    assert stats["Attention"] == 1 and stats["LayerNormalization"] == 2
+    with pytest.raises(OnnxQuantizationError, match=r"'LayerNormalization': \(2, 3\)"):
+        fuse_for_ort(path, config.num_attention_heads, config.hidden_size, 1)
+
+
 def test_onnx_int8_stores_shared_layer_once(onnx_fp32, tmp_path):
     model, path, _ = onnx_fp32
     out = OnnxInt8Recipe().quantize(path, tmp_path / "int8.onnx")
