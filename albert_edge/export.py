@@ -464,7 +464,8 @@ def summary(result: ExportResult) -> str:
                      f"{d['non_delegated_nodes']} not delegated {d['non_delegated_ops']}")
     v = m["verification"]
     if v:
-        lines.append(f"  verified on {v['sentences']} inputs from {v['source']} against fp32 eager:")
+        scored = " (its logits; the task metric below scores the --eval-data)" if v.get("task_metrics") else ""
+        lines.append(f"  verified on {v['sentences']} inputs from {v['source']} against fp32 eager{scored}:")
         for backend in ("pte", "onnx", "ort", "pte_stepwise"):
             if backend in v:
                 r = v[backend]

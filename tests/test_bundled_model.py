@@ -143,6 +143,9 @@ def test_bundled_qa_exports_by_task_and_answers(tmp_path):
     assert metrics["data"] == "squad_dev_sample.json" and metrics["eager"]["questions"] == 220
     assert (metrics["eager"]["exact_match"], metrics["eager"]["f1"]) == pytest.approx(QA_CARD_SAMPLE, abs=0.01)
     assert abs(metrics["onnx"]["f1"] - metrics["eager"]["f1"]) <= 1.0
+    shown = summary(result)  # says which data the agreement used and which the task metric scored
+    assert "built-in verify_sentences.txt against fp32 eager (its logits; the task metric below scores" in shown
+    assert "task metric (data squad_dev_sample.json)" in shown
     context = ("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a "
                "region in France. They were descended from Norse raiders and pirates from Denmark, Iceland and "
                "Norway.")
