@@ -478,6 +478,42 @@ def test_worker_measures_a_real_onnx_model_without_torch(tmp_path):
     assert result["load_ms"] > 0 and result["rss_after_load"] > 0
 
 
+def test_rounds_rotate_the_jobs_and_pool_their_latencies(tmp_path, monkeypatch):
+    """--rounds 2: every (target, threads) runs twice, the second round starting halfway down the list, each round
+    timing half the iterations (rounded up); the latencies pooled, load and memory from the first round."""
+    from albert_edge.bench import harness
+
+    if machine_info()["usable_cores"] < 2:
+        pytest.skip("needs 2 usable cores for two thread counts")
+    export = tmp_path / "export"
+    export.mkdir()
+    _tiny_onnx(export / "tiny.onnx")
+    manifest = json.loads((_minimal_export(tmp_path / "m") / "manifest.json").read_text())
+    (export / "manifest.json").write_text(json.dumps({**manifest, "artifacts": {"onnx": "tiny.onnx"}}))
+    calls = []
+    real = harness.run_worker
+
+    def recording(target, threads, seq_lens, iterations, *rest):
+        calls.append((threads, iterations))
+        return real(target, threads, seq_lens, iterations, *rest)
+
+    monkeypatch.setattr(harness, "run_worker", recording)
+    result = harness.bench([export], out=tmp_path / "r", seq_lens="8", threads="1,2", iterations=5, warmups=1,
+                           backends=("onnx",), peers=(), ceiling=False, rounds=2, progress=False)
+    assert calls == [(1, 3), (2, 3), (2, 3), (1, 3)]
+    raw = json.loads((tmp_path / "r" / "benchmark_raw.json").read_text())
+    assert [(r["threads"], r["result"]["rounds"], len(r["result"]["runs"][0]["latencies_ms"]))
+            for r in raw["runs"]] == [(1, 2, 6), (2, 2, 6)]
+    assert "6 timed iterations" in result.files["report"].read_text() and "2 rounds in rotated order" in \
+        result.files["report"].read_text()
+    pooled = harness._pool([{"load_ms": 1.0, "runs": [{"latencies_ms": [1.0]}]},
+                            {"load_ms": 9.0, "runs": [{"latencies_ms": [2.0, 3.0]}]}])
+    assert pooled["load_ms"] == 1.0 and pooled["runs"][0]["latencies_ms"] == [1.0, 2.0, 3.0]
+    assert harness._pool([{"runs": []}, {"error": "boom"}]) == {"error": "boom"}
+    with pytest.raises(BenchError, match="--rounds must be in 1..--iterations"):
+        harness.bench([export], out=tmp_path / "r2", iterations=2, rounds=3, progress=False)
+
+
 def test_worker_reports_a_failure_instead_of_crashing(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")

@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="comma-separated; capped at the usable cores (default: %(default)s)")
     parser.add_argument("--iterations", type=int, default=50, help="timed runs per point (default: %(default)s)")
     parser.add_argument("--warmups", type=int, default=5, help="untimed runs before them (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every target this many times in rotated order, splitting --iterations between "
+                             "the rounds and pooling the latencies: ratios that machine drift hits alike "
+                             "(default: %(default)s)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="of ours: pte,onnx,eager, or none")
     parser.add_argument("--peers", default="all", help=f"all, quick, none, or a list of: {', '.join(PEERS)}")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the GEMM ceiling measurement")
@@ -72,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                        backends=_names(args.backends, BACKENDS, "--backends"),
                        peers=_names(args.peers, tuple(PEERS), "--peers"), ceiling=not args.no_ceiling,
                        eager_model=args.eager_model, host=not args.no_host, adb=args.adb, serial=args.serial,
-                       timeout_s=args.timeout, depth_data=args.depth_data, depth_limit=args.depth_limit)
+                       timeout_s=args.timeout, depth_data=args.depth_data, depth_limit=args.depth_limit,
+                       rounds=args.rounds)
     print(result.summary, end="")
     print(f"results: {result.out}/ (" + ", ".join(p.name for p in result.files.values()) + ")")
 

@@ -7,7 +7,8 @@ One run, in order:
   2. per model: the HF-format weights (the checkpoint the export read, `eager_model`, or -- for an export whose
      checkpoint is gone -- random weights from the manifest's config, which time and size the same), the eager
      reference, the peers (`peers.py`) and the GEMM ceiling (`ceiling.py`), all cached under `out/cache/`;
-  3. one fresh worker process per (target, thread count), sweeping the sequence lengths (`worker.py`);
+  3. one fresh worker process per (target, thread count), sweeping the sequence lengths (`worker.py`); with
+     `rounds`, every target that many times in rotated order, latencies pooled;
   4. optionally the phone (`adb.py`);
   5. minibench-schema records, the Markdown report, plots and a printed summary (`report.py`).
 """
@@ -256,23 +257,51 @@ def _add_references(group: ModelGroup, backends: Sequence[str], peers: Sequence[
         group.targets += _ceiling_targets(group, cache, quants)
 
 
+def _pool(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One job's worker results from several rounds as one: the timed latencies pooled in round order; load time,
+    memory and first-run figures from the first round (a fresh process, as in a one-round run). Any failed round
+    is the job's result."""
+    failed = next((r for r in results if "error" in r), None)
+    if failed is not None:
+        return failed
+    pooled = {**results[0], "rounds": len(results), "runs": [dict(run) for run in results[0]["runs"]]}
+    for other in results[1:]:
+        for run, more in zip(pooled["runs"], other["runs"]):
+            run["latencies_ms"] = run["latencies_ms"] + more["latencies_ms"]
+    return pooled
+
+
 def _measure(groups: list[ModelGroup], seq_lens: tuple[int, ...], threads: tuple[int, ...], settings: dict[str, Any],
              device: dict[str, Any], timeout_s: float, scratch: Path, notes: list[str], progress: bool
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every (target, threads) in its own worker; returns (minibench records, raw worker results)."""
+    """Every (target, threads) in its own worker, `settings["rounds"]` times: round r starts the job list r/rounds of
+    the way through it, so slow drift of a shared machine (absolute times move +-15% over minutes here) falls on
+    every target alike; each round times iterations/rounds runs (rounded up). Returns (minibench records, raw
+    worker results)."""
     jobs = [(g, t, n) for g in groups for t in g.targets for n in threads]
     jobs.sort(key=lambda j: j[1].role != "ceiling")  # ceilings first: every other fraction needs them
+    rounds = int(settings.get("rounds", 1))
+    iterations = -(-settings["iterations"] // rounds)
+    results: list[list[dict[str, Any]]] = [[] for _ in jobs]
+    bar = tqdm(total=len(jobs) * rounds, desc="benchmark", unit="run", disable=not progress)
+    for r in range(rounds):
+        start = r * len(jobs) // rounds
+        for i in [(start + k) % len(jobs) for k in range(len(jobs))]:
+            group, target, n = jobs[i]
+            bar.set_postfix_str(f"{group.model} {target.label} t{n}" + (f" round {r + 1}" if rounds > 1 else ""))
+            sweep = [s for s in seq_lens if s <= group.max_seq_len]
+            results[i].append(run_worker(target, n, sweep, iterations, settings["warmups"], timeout_s, scratch))
+            bar.update()
+    bar.close()
     ceilings: dict[tuple, float] = {}
     records, raw = [], []
-    bar = tqdm(jobs, desc="benchmark", unit="run", disable=not progress)
-    for group, target, n in bar:
-        bar.set_postfix_str(f"{group.model} {target.label} t{n}")
-        sweep = [s for s in seq_lens if s <= group.max_seq_len]
-        result = run_worker(target, n, sweep, settings["iterations"], settings["warmups"], timeout_s, scratch)
+    for (group, target, n), rounds_of_job in zip(jobs, results):
+        result = _pool(rounds_of_job)
         raw.append({"model": group.model, "target": target.label, "threads": n, "path": str(target.path),
                     "result": result})
         if "error" in result:
             notes.append(f"{group.model} {target.label} ({n} threads) failed: {result['error']}")
+        sweep = [s for s in seq_lens if s <= group.max_seq_len]
         flops = {s: encoder_gemm_flops(group.config, s) for s in sweep}
         if target.role == "ceiling" and "error" not in result:
             for run in result["runs"]:
@@ -317,10 +346,12 @@ def bench(
     progress: bool = True,
     depth_data: str | os.PathLike | None = None,
     depth_limit: int | None = None,
+    rounds: int = 1,
 ) -> BenchResult:
     """Benchmark export directories; write benchmark_results.json, report.md and plots into `out`. With
     `depth_data` (a labelled file), stepwise exports also get the accuracy-vs-latency sweep over depth (`depth.py`;
-    `depth_limit`: its first N rows)."""
+    `depth_limit`: its first N rows). `rounds` > 1 runs every target that many times in rotated order and pools its
+    latencies (`_measure`): the mode for comparing targets on a noisy machine."""
     started = time.time()
     # 1. Check everything cheap first.
     if not artifacts:
@@ -329,6 +360,8 @@ def bench(
         raise BenchError("--no-host leaves nothing to measure; add --adb to run on a phone")
     if iterations < 1 or warmups < 0:
         raise BenchError(f"--iterations must be >= 1 and --warmups >= 0, got {iterations} and {warmups}")
+    if not 1 <= rounds <= iterations:
+        raise BenchError(f"--rounds must be in 1..--iterations ({iterations}), got {rounds}")
     unknown = [b for b in backends if b not in BACKENDS] + [p for p in peers if p not in PEERS]
     if unknown:
         raise BenchError(f"unknown backend or peer {unknown[0]!r}; backends: {', '.join(BACKENDS)}; "
@@ -372,7 +405,7 @@ def bench(
             _add_references(group, backends, available_peers, ceiling, eager_model, out / "cache", notes, progress)
 
     # 3. Measure, one process per (target, threads); 4. the phone.
-    settings = {"iterations": iterations, "warmups": warmups}
+    settings = {"iterations": -(-iterations // rounds) * rounds, "warmups": warmups, "rounds": rounds}
     records, raw = [], []
     device = device_info(machine)
     if host:

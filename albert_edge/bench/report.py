@@ -316,7 +316,9 @@ def markdown(rows: list[Row], context: dict[str, Any]) -> str:
               f"ISA: {' '.join(m['isa']) or 'none found'}",
               "- versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
               f"- run: {context['started']}, {context['seconds']:.0f} s; {s['iterations']} timed iterations after "
-              f"{s['warmups']} warm-ups per point, batch 1; each target × thread count in a fresh process",
+              f"{s['warmups']} warm-ups per point, batch 1; each target × thread count in a fresh process"
+              + (f", {s['rounds']} rounds in rotated order (latencies pooled; load and memory from the first)"
+                 if s.get("rounds", 1) > 1 else ""),
               f"- machine load (1-min load average) at start / end: {m.get('load_avg')} / "
               f"{context.get('load_avg_end')} on {m['usable_cores']} cores" + _load_note(m, context),
               "- thread environment: " + (", ".join(f"{k}={v}" for k, v in m.get("env", {}).items()) or "defaults"),
