@@ -222,6 +222,8 @@ def _records_for(target: Target, threads: int, result: dict[str, Any], device: d
         add(seq, "peak_load_mem_usage(mb)", result["peak_load"] / MIB)
         add(seq, "peak_inference_mem_usage(mb)", run["peak_rss"] / MIB)
         add(seq, "peak_mem_over_baseline(mb)", (run["peak_rss"] - base) / MIB)
+        if "library_rss_growth" in result:  # read after the last length: the runtime's code pages in that peak
+            add(seq, "library_rss_growth(mb)", result["library_rss_growth"] / MIB)
         add(seq, "artifact_size(mb)", target.size_bytes / MIB)
         if target.planned_bytes is not None:
             add(seq, "planned_activation_memory(mb)", target.planned_bytes / MIB)

@@ -14,7 +14,9 @@ time): memory an allocator hands back with madvise lowers RSS without the peak e
 during the timed iterations so that it cannot perturb them. Where /proc is missing (macOS) the peak is `getrusage`
 maxrss, which includes the imports.
 
-Sequence lengths run in ascending order, so the peak read after each one is the peak up to that length.
+Sequence lengths run in ascending order, so the peak read after each one is the peak up to that length. After the
+last one the worker also reads how much the shared libraries' resident pages grew since the baseline
+(`library_rss_growth`: the runtime's code that loading and running faulted in, part of the peak but not the model's).
 
 Kind "depth" (`depth.py`) is the accuracy-vs-latency sweep over depth: no memory figures, the runtime's own calls
 timed per sentence.
@@ -64,6 +66,24 @@ def peak_bytes() -> int:
         return kb * 1024
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return maxrss if sys.platform == "darwin" else maxrss * 1024  # bytes on macOS, kB on Linux
+
+
+def library_rss_bytes() -> int | None:
+    """Resident bytes of this process's shared-library mappings (their code and read-only data), from
+    /proc/self/smaps; None where that file is missing. What grows here during a run is the runtime's own code,
+    faulted in by the first load and run, not the model's memory."""
+    total, library = 0, False
+    try:
+        with open("/proc/self/smaps", encoding="utf-8") as smaps:
+            for line in smaps:
+                fields = line.split()
+                if "-" in fields[0] and len(fields) >= 5:  # a mapping's header: range perms offset dev inode [path]
+                    library = len(fields) >= 6 and ".so" in fields[5]
+                elif library and fields[0] == "Rss:":
+                    total += int(fields[1]) * 1024
+    except OSError:
+        return None
+    return total
 
 
 def reset_peak() -> bool:
@@ -254,7 +274,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     if kind == "hf-eager":
         hf_class(spec)
     import_s = time.perf_counter() - t0
-    rss_baseline = rss_bytes()
+    rss_baseline, libraries_baseline = rss_bytes(), library_rss_bytes()
     peak_reset = reset_peak()
 
     sampler = PeakSampler()
@@ -290,6 +310,9 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             "rss": rss_bytes(), "output_shapes": [list(np.shape(o)) for o in outputs],
             "outputs_finite": bool(all(np.isfinite(np.asarray(o, dtype=np.float64)).all() for o in outputs)),
         })
+    libraries = library_rss_bytes()
+    if libraries is not None and libraries_baseline is not None:
+        result["library_rss_growth"] = libraries - libraries_baseline
     return result
 
 
