@@ -63,7 +63,7 @@ def export_part(module: nn.Module, args: tuple, names: list[str], outputs: list[
 
     float_path = path.with_suffix(".float.onnx")
     with torch.no_grad(), quiet():
-        torch.onnx.export(module, args, str(float_path), input_names=names, output_names=outputs, opset_version=17,
+        torch.onnx.export(module.eval(), args, str(float_path), input_names=names, output_names=outputs, opset_version=17,
                           dynamo=False, dynamic_axes={n: {1: "seq"} for n in names})
     graph = onnx.load(str(float_path))
     if fuse:

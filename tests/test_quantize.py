@@ -331,9 +331,12 @@ def test_fusion_check_counts_a_layer_only_graph(onnx_fp32, tmp_path):
     path = tmp_path / "layer.onnx"
     args = (torch.randn(1, 7, config.hidden_size), torch.ones(1, 7, dtype=torch.int64))
     set_formulation(model, "ort")
-    torch.onnx.export(OneLayer(), args, str(path), input_names=["hidden", "attention_mask"], output_names=["out"],
-                      opset_version=17, dynamo=False, dynamic_axes={"hidden": {1: "seq"}, "attention_mask": {1: "seq"}})
+    # eval(): the exporter restores the module's mode afterwards, and train mode would reach the shared model.
+    torch.onnx.export(OneLayer().eval(), args, str(path), input_names=["hidden", "attention_mask"],
+                      output_names=["out"], opset_version=17, dynamo=False,
+                      dynamic_axes={"hidden": {1: "seq"}, "attention_mask": {1: "seq"}})
     set_formulation(model, "xnnpack")
+    assert not model.training  # the module-scoped model the other tests compare against
     _, stats, _ = fuse_for_ort(path, config.num_attention_heads, config.hidden_size, 1, embeddings=False)
     assert stats["Attention"] == 1 and stats["LayerNormalization"] == 2
     with pytest.raises(OnnxQuantizationError, match=r"'LayerNormalization': \(2, 3\)"):
