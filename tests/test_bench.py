@@ -7,6 +7,7 @@ The end-to-end run (real exports, peers, plots) is the user-facing suite in benc
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -211,6 +212,11 @@ def test_pte_targets_come_with_and_without_the_weight_cache(tmp_path):
     assert [t.label for t in targets] == ["pte-fp32", "pte-fp32-nocache"]
     specs = [t.worker_spec(2, [8], 1, 0) for t in targets]
     assert [s["weight_cache"] for s in specs] == [True, False]
+    # The native runner's row (`native.py`) is its own backend name: the same file, kind "native", cache on.
+    both = Artifact.read(tmp_path).targets(("pte", "native"))
+    assert [(t.label, t.kind, t.options.get("weight_cache")) for t in both] == [
+        ("pte-fp32", "pte", True), ("pte-fp32-nocache", "pte", False), ("pte-fp32-native", "native", True)]
+    assert [t.label for t in Artifact.read(tmp_path).targets(("native",))] == ["pte-fp32-native"]
 
 
 def test_pte_with_external_data_counts_it_and_needs_it(tmp_path):
@@ -551,3 +557,54 @@ def test_ceiling_pte_runs_and_counts_flops(tmp_path):
     result = run_worker(target, threads=1, seq_lens=[4, 16], iterations=3, warmups=1, timeout_s=300, scratch=tmp_path)
     assert "error" not in result, result
     assert [r["output_shapes"] for r in result["runs"]] == [[[1, 4, 32]], [[1, 16, 32]]]
+
+
+def test_native_runner_measures_a_real_pte_without_python(tmp_path):
+    """The C++ runner (built against the installed wheel) in the worker's schema: ascending lengths, the timed
+    runs, memory over its own baseline, no libtorch; a file that is not a program is an error result, not a crash."""
+    from albert_edge.bench import native
+    from albert_edge.bench.ceiling import build_ceiling
+    from albert_edge.config import AlbertConfig
+
+    try:
+        binary = native.build(tmp_path / "cache")
+    except native.NativeUnavailable as e:
+        pytest.skip(f"native runner unavailable here: {e}")
+    assert native.build(tmp_path / "cache") == binary  # cached by source, wheel and compiler
+    config = AlbertConfig(vocab_size=99, embedding_size=16, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                          intermediate_size=64)
+    pte = build_ceiling(config, 16, True, tmp_path)
+    target = Target(label="ceiling-int8-native", kind="native", path=pte, model="m", quantization="int8",
+                    role="ceiling", backend="xnnpack", runtime="executorch (C++ Module)",
+                    inputs=[{"name": "x", "kind": "hidden", "width": 32}], size_bytes=pte.stat().st_size,
+                    options={"weight_cache": True})
+    result = native.measure(binary, target, threads=1, seq_lens=[16, 4], iterations=5, warmups=1, timeout_s=120)
+    assert "error" not in result, result
+    assert result["torch_imported"] is False and result["weight_cache"] is True and result["load_ms"] > 0
+    assert [r["seq_len"] for r in result["runs"]] == [4, 16]
+    assert [r["output_shapes"] for r in result["runs"]] == [[[1, 4, 32]], [[1, 16, 32]]]
+    for run in result["runs"]:
+        assert len(run["latencies_ms"]) == 5 and min(run["latencies_ms"]) > 0 and run["outputs_finite"]
+        assert run["peak_rss"] >= result["rss_after_load"] > 0 and run["peak_rss"] >= result["rss_baseline"]
+    assert result["library_rss_growth"] >= 0
+    (tmp_path / "bad.pte").write_bytes(b"not a program")
+    bad = native.measure(binary, replace(target, path=tmp_path / "bad.pte"), threads=1, seq_lens=[4], iterations=1,
+                         warmups=0, timeout_s=60)
+    assert "not a loadable program" in bad["error"] and "\n" not in bad["error"]
+
+
+def test_native_rows_are_dropped_with_a_note_where_the_runner_cannot_build(tmp_path, monkeypatch):
+    from albert_edge.bench import harness, native
+
+    def unavailable(cache):
+        raise native.NativeUnavailable("no C++ compiler found (set CXX, or install g++)")
+
+    monkeypatch.setattr(native, "build", unavailable)
+    kept = Target(label="pte-int8", kind="pte", path=tmp_path, model="m", quantization="int8", role="ours",
+                  backend="xnnpack", runtime="executorch", inputs=[], size_bytes=1)
+    group = type("Group", (), {})()
+    group.targets = [kept, replace(kept, label="pte-int8-native", kind="native")]
+    notes = []
+    harness._prepare_native([group], tmp_path, notes)
+    assert group.targets == [kept]
+    assert notes == ["native runner rows skipped: no C++ compiler found (set CXX, or install g++)"]

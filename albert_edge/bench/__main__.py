@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="run every target this many times in rotated order, splitting --iterations between "
                              "the rounds and pooling the latencies: ratios that machine drift hits alike "
                              "(default: %(default)s)")
-    parser.add_argument("--backends", default=",".join(BACKENDS), help="of ours: pte,onnx,eager, or none")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="of ours: pte, native (the .pte in a C++ process like an app's), onnx, eager, or none "
+                             "(default: %(default)s)")
     parser.add_argument("--peers", default="all", help=f"all, quick, none, or a list of: {', '.join(PEERS)}")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the GEMM ceiling measurement")
     parser.add_argument("--eager-model", default=None, metavar="DIR",

@@ -30,6 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from albert_edge.bench import depth as depth_mod
+from albert_edge.bench import native as native_mod
 from albert_edge.bench import report as report_mod
 from albert_edge.bench.ceiling import build_ceiling, encoder_gemm_flops
 from albert_edge.bench.machine import device_info, load_average, machine_info
@@ -40,7 +41,7 @@ from albert_edge.config import AlbertConfig
 
 DEFAULT_SEQ_LENS = (8, 16, 32, 64, 128, 256, 512)
 DEFAULT_THREADS = (1, 2, 4)
-BACKENDS = ("pte", "onnx", "eager")
+BACKENDS = ("pte", "native", "onnx", "eager")
 DEFAULT_OUT = Path("runs") / "bench"
 WORKER = Path(__file__).resolve().with_name("worker.py")
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the directory holding albert_edge/, for the worker's imports
@@ -163,6 +164,9 @@ def _ceiling_targets(group: ModelGroup, cache: Path, quantizations: set[str]) ->
 def run_worker(target: Target, threads: int, seq_lens: list[int], iterations: int, warmups: int,
                timeout_s: float, scratch: Path) -> dict[str, Any]:
     """Measure one target at one thread count in a fresh process; {"error": ...} when it failed."""
+    if target.kind == "native":
+        return native_mod.measure(Path(target.options["binary"]), target, threads, seq_lens, iterations, warmups,
+                                  timeout_s)
     return run_spec(f"{target.model}.{target.label}.t{threads}",
                     target.worker_spec(threads, seq_lens, iterations, warmups), timeout_s, scratch)
 
@@ -257,6 +261,22 @@ def _add_references(group: ModelGroup, backends: Sequence[str], peers: Sequence[
     if ceiling:
         quants = {t.quantization for t in group.targets} or {"fp32"}
         group.targets += _ceiling_targets(group, cache, quants)
+
+
+def _prepare_native(groups: list[ModelGroup], cache: Path, notes: list[str]) -> None:
+    """Build the native runner for the `*-native` targets, or drop them with a note saying why it cannot be."""
+    natives = [t for g in groups for t in g.targets if t.kind == "native"]
+    if not natives:
+        return
+    try:
+        binary = native_mod.build(cache)
+    except native_mod.NativeUnavailable as e:
+        notes.append(f"native runner rows skipped: {e}")
+        for group in groups:
+            group.targets = [t for t in group.targets if t.kind != "native"]
+        return
+    for target in natives:
+        target.options = {**target.options, "binary": str(binary)}
 
 
 def _pool(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -405,6 +425,7 @@ def bench(
             group.targets += a.targets(tuple(backends))
         if host:
             _add_references(group, backends, available_peers, ceiling, eager_model, out / "cache", notes, progress)
+    _prepare_native(groups, out / "cache", notes)
 
     # 3. Measure, one process per (target, threads); 4. the phone.
     settings = {"iterations": -(-iterations // rounds) * rounds, "warmups": warmups, "rounds": rounds}

@@ -265,6 +265,15 @@ def goals(rows: list[Row], device: str, model: str, threads: int, model_info: di
     else:
         out.append(Goal("peak RSS over runtime baseline / .pte size", "≤ 1.5×", "–", None,
                         "pte-int8 memory not measured"))
+    # The same in the native runner (a C++ process like an app's: no Python, no libtorch, no mlock).
+    native = idx.get((device, model, "pte-int8-native", threads, longest.seq_len)) if longest else None
+    if native and native.get("peak_mem_over_baseline(mb)") is not None:
+        size, peak = native.get("artifact_size(mb)"), native.get("peak_mem_over_baseline(mb)")
+        met, how = _vs(peak / size, 1.5, "×")
+        code = native.get("library_rss_growth(mb)")
+        also = f" (of which {code:.1f} MiB library code)" if code is not None else ""
+        out.append(Goal("peak RSS over baseline / .pte size, native runner", "≤ 1.5×",
+                        f"{peak:.1f} / {size:.1f} MiB = {peak / size:.2f}× at seq {longest.seq_len}{also}", met, how))
 
     # Issue 12: the fused, deduplicated .onnx against ORT's own recipe on Hugging Face's graph, at both lengths.
     name = "int8 .onnx vs ORT optimizer+int8"

@@ -28,7 +28,7 @@ class BenchError(AlbertEdgeError):
 @dataclass
 class Target:
     label: str  # unique within a model: "pte-int8", "onnx-fp32", "eager-fp32", "hf-ortopt-int8", "ceiling-int8"
-    kind: str  # how the worker loads it: pte | onnx | eager | hf-eager
+    kind: str  # how the worker loads it: pte | onnx | eager | hf-eager; native: the C++ runner (`native.py`)
     path: Path
     model: str  # the model it belongs to, e.g. "albert_base_v2"
     quantization: str  # fp32 | int8
@@ -185,4 +185,16 @@ class Artifact:
                 target.options = {"weight_cache": True}
                 out.append(replace(target, label=f"{target.label}-nocache", options={"weight_cache": False},
                                    extra={**target.extra, "recipe": f"{recipe}, XNNPACK weight cache off"}))
+        pte = next((t for t in out if t.kind == "pte" and t.options.get("weight_cache")), None)
+        path = self.file("pte")
+        if "native" in backends and path is not None:
+            # The same .pte in a C++ process like an app's (`native.py`); the harness drops it where it cannot build.
+            base = pte or Target(label=f"pte-{self.quantization}", kind="pte", path=path, model=self.model,
+                                 quantization=self.quantization, role="ours", backend="xnnpack", runtime="executorch",
+                                 inputs=inputs, size_bytes=size_on_disk(path), task=self.task,
+                                 planned_bytes=planned_memory(path), extra={"artifact": path.name,
+                                                                            "recipe": f"albert_edge export {scheme}"})
+            out.append(replace(base, label=f"{base.label}-native", kind="native", runtime="executorch (C++ Module)",
+                               options={"weight_cache": True},
+                               extra={**base.extra, "recipe": f"{base.extra['recipe']}, native C++ runner"}))
         return out
