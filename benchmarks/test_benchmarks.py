@@ -20,12 +20,16 @@ REQUIRED = ["load_status", "model_load_time(ms)", "first_inference_latency(ms)",
 
 
 def expected_targets(run) -> set[str]:
-    """Every target the run was asked for: our artifacts, the eager reference, installed peers, the ceilings."""
+    """Every target the run was asked for: our artifacts (and their native-runner rows), the eager reference, installed
+    peers, the ceilings."""
     labels, quants = set(), set()
+    # The native runner's rows, unless the run said why it could not build the runner (no C++ compiler, ...).
+    native = not any(n.startswith("native runner rows skipped") for n in run.result.notes)
     for directory in run.exports:
         artifact = Artifact.read(directory)
         quants.add(artifact.quantization)
         labels |= {f"{b}-{artifact.quantization}" for b in ("pte", "onnx") if artifact.file(b)}
+        labels |= {f"pte-{artifact.quantization}-native"} if native and artifact.file("pte") else set()
     labels.add("eager-fp32")
     labels |= {p for p in run.config.peers if not missing_packages(p)}
     labels |= {f"ceiling-{q}" for q in quants}
