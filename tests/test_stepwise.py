@@ -201,6 +201,25 @@ def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
     text = run.files["report"].read_text()
     assert "## Depth:" in text and f"| {shipped} |" in text and "Goal: shipped" in text
     assert run.files[f"accuracy_vs_latency_{run.records[0]['benchmarkModel']['name']}"].stat().st_size > 0
+    # The same sweep in the native runner (a C++ process like an app's), where it can be built: every setting's
+    # predictions and depths are the Python sweep's (its policy code is a second implementation of exits.py).
+    from albert_edge.bench import native
+
+    try:
+        native.build(tmp_path / "native")
+    except native.NativeUnavailable:
+        return
+    both = bench([result.out], out=tmp_path / "bench2", threads=(1,), backends=("native",), peers=(), ceiling=False,
+                 depth_data=report, warmups=1, progress=False)
+    sweeps: dict[str, dict] = {}
+    for r in both.records:
+        extra = r["benchmarkModel"]["extraInfo"]
+        if extra.get("sweep") == "depth" and r["metric"] in ("accuracy(%)", "mean_depth"):
+            label, setting = extra["target"].split(": ")
+            sweeps.setdefault(label, {})[(setting, r["metric"])] = r["actualValue"]
+    assert set(sweeps) == {"pte-int8-stepwise", "pte-int8-stepwise-native"}
+    assert sweeps["pte-int8-stepwise-native"] == sweeps["pte-int8-stepwise"]
+    assert "Depth: " in both.files["report"].read_text() and "stepwise-native" in both.files["report"].read_text()
 
 
 def test_stepwise_refuses_what_it_cannot_do(tmp_path):

@@ -44,10 +44,11 @@ class DepthJob:
     labels: list[int]
     settings: list[dict[str, Any]]
     data: str
+    native: bool = False  # run by the native runner (`native.py`: a C++ process like an app's) instead of Python
 
     @property
     def label(self) -> str:
-        return f"pte-{self.artifact.quantization}-stepwise"
+        return f"pte-{self.artifact.quantization}-stepwise" + ("-native" if self.native else "")
 
     def worker_spec(self, threads: int, warmups: int) -> dict[str, Any]:
         return {"kind": "depth", "path": str(self.artifact.directory), "threads": threads, "warmups": warmups,
@@ -115,7 +116,8 @@ def plan(artifacts: list[Artifact], data: str | os.PathLike, limit: int | None) 
 def records(job: DepthJob, threads: int, result: dict[str, Any], device: dict[str, Any], model: str,
             record) -> list[dict[str, Any]]:
     """minibench records of one sweep (`record` is report.record)."""
-    base = {"role": "ours", "runtime": "executorch", "threads": str(threads), "sweep": SWEEP, "seq_len": "",
+    base = {"role": "ours", "runtime": "executorch (C++ Module)" if job.native else "executorch",
+            "threads": str(threads), "sweep": SWEEP, "seq_len": "",
             "data": job.data, "examples": str(len(job.labels)), "artifact": job.artifact.file("pte_stepwise").name}
     q = job.artifact.quantization
     if "error" in result:

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -263,20 +263,23 @@ def _add_references(group: ModelGroup, backends: Sequence[str], peers: Sequence[
         group.targets += _ceiling_targets(group, cache, quants)
 
 
-def _prepare_native(groups: list[ModelGroup], cache: Path, notes: list[str]) -> None:
-    """Build the native runner for the `*-native` targets, or drop them with a note saying why it cannot be."""
+def _prepare_native(groups: list[ModelGroup], cache: Path, notes: list[str], depth_sweeps: bool = False
+                    ) -> Path | None:
+    """Build the native runner for the `*-native` targets (and, with `depth_sweeps`, the native depth sweeps), or
+    drop them with a note saying why it cannot be; returns the binary or None."""
     natives = [t for g in groups for t in g.targets if t.kind == "native"]
-    if not natives:
-        return
+    if not natives and not depth_sweeps:
+        return None
     try:
         binary = native_mod.build(cache)
     except native_mod.NativeUnavailable as e:
         notes.append(f"native runner rows skipped: {e}")
         for group in groups:
             group.targets = [t for t in group.targets if t.kind != "native"]
-        return
+        return None
     for target in natives:
         target.options = {**target.options, "binary": str(binary)}
+    return binary
 
 
 def _pool(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -425,7 +428,9 @@ def bench(
             group.targets += a.targets(tuple(backends))
         if host:
             _add_references(group, backends, available_peers, ceiling, eager_model, out / "cache", notes, progress)
-    _prepare_native(groups, out / "cache", notes)
+    binary = _prepare_native(groups, out / "cache", notes, depth_sweeps=bool(depth_jobs) and "native" in backends)
+    if binary is not None and "native" in backends:  # each sweep again in the app's kind of process
+        depth_jobs = depth_jobs + [replace(job, native=True) for job in depth_jobs]
 
     # 3. Measure, one process per (target, threads); 4. the phone.
     settings = {"iterations": -(-iterations // rounds) * rounds, "warmups": warmups, "rounds": rounds}
@@ -437,8 +442,9 @@ def bench(
     for job in tqdm(depth_jobs, desc="depth sweep", unit="export", disable=not progress or not depth_jobs):
         model = next(g.model for g in groups if job.artifact in g.artifacts)
         for n in threads:
-            result = run_spec(f"{model}.{job.label}.depth.t{n}", job.worker_spec(n, warmups), timeout_s,
-                              out / "workers")
+            result = (native_mod.measure_depth(binary, job, n, warmups, timeout_s) if job.native else
+                      run_spec(f"{model}.{job.label}.depth.t{n}", job.worker_spec(n, warmups), timeout_s,
+                               out / "workers"))
             if "error" in result:
                 notes.append(f"{model} {job.label} depth sweep ({n} threads) failed: {result['error']}")
             raw.append({"model": model, "target": f"{job.label}: depth sweep", "threads": n,

@@ -100,14 +100,47 @@ def measure(binary: Path, target, threads: int, seq_lens: list[int], iterations:
     command = [str(binary), "measure", str(target.path), str(threads), str(iterations), str(warmups),
                "1" if target.options.get("weight_cache", True) else "0", input_kinds(target.inputs),
                *[str(s) for s in sorted(seq_lens)]]
+    return _run_json(command, timeout_s)
+
+
+def measure_depth(binary: Path, job, threads: int, warmups: int, timeout_s: float) -> dict[str, Any]:
+    """A depth sweep (`depth.DepthJob`) in the runner's `depth` mode: the schema of worker.py's `measure_depth`, or
+    {"error": ...}. Every setting as in the Python sweep: forward, each fixed depth, each exit policy."""
+    artifact = job.artifact
+    stepwise = artifact.manifest.stepwise or {}
+    schedule = stepwise.get("schedule") or []
+    if set(schedule) != {"layer_0"}:
+        return {"error": "the native runner chains one hidden group (layer_0 at every depth)"}
+    if any(set(e) != {"input_ids", "attention_mask"} or 0 in e["attention_mask"] for e in job.examples):
+        return {"error": "the native runner feeds input ids with an all-ones mask"}
+    lines = []
+    for setting in job.settings:
+        if setting["kind"] == "forward":
+            lines.append("forward")
+        elif setting["kind"] == "fixed":
+            lines.append(f"fixed {int(setting['depth'])}")
+        else:
+            policy = setting["policy"]
+            lines.append(f"{policy['kind']} {float(policy['value'])!r} {int(policy.get('min_depth', 1))}")
+    heads = stepwise.get("heads") or ["head"] * len(schedule)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings, examples = Path(tmp) / "settings.txt", Path(tmp) / "examples.txt"
+        settings.write_text("\n".join(lines) + "\n")
+        examples.write_text("".join(" ".join(map(str, e["input_ids"])) + "\n" for e in job.examples))
+        command = [str(binary), "depth", str(artifact.file("pte")), str(artifact.file("pte_stepwise")),
+                   ",".join(heads), str(threads), str(warmups), str(settings), str(examples)]
+        return _run_json(command, timeout_s)
+
+
+def _run_json(command: list[str], timeout_s: float) -> dict[str, Any]:
+    """The runner's last JSON line, or {"error": ...} saying why there is none."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return {"error": f"native runner timed out after {timeout_s:.0f} s"}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     try:
-        result = json.loads(lines[-1])
+        return json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
         return {"error": f"native runner exited {done.returncode}: {tail}"}
-    return result

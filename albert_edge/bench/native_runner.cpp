@@ -8,6 +8,12 @@
 //       latencies per sequence length, ascending).
 //   native_runner chain FORWARD.pte STEPWISE.pte LAYERS VOCAB THREADS ROUNDS SEQ [SEQ ...]
 //       Alternates `forward` and the stepwise chain embed -> layer_0 x LAYERS -> head per length; prints text.
+//   native_runner depth FORWARD.pte STEPWISE.pte HEADS THREADS WARMUPS SETTINGS EXAMPLES
+//       The harness's depth sweep (albert_edge/bench/depth.py) natively. HEADS: the method answering after each
+//       depth, comma-separated (the manifest's stepwise.heads). SETTINGS: one per line, "forward", "fixed D",
+//       "entropy THRESHOLD MIN_DEPTH" or "patience N MIN_DEPTH" (albert_edge.exits). EXAMPLES: one sentence per
+//       line, its token ids (mask all ones). Each sentence through every setting, rotating which goes first; prints
+//       one JSON object in the schema of worker.py's `measure_depth`.
 //
 // Programs load with Module::LoadMode::Mmap: what the Android app's LOAD_MODE_MMAP does (no mlock). XNNPACK's
 // weight cache is set through the runtime's set_option, as albert_edge.backend_options does from Python. Memory is
@@ -314,12 +320,145 @@ int chain(int argc, char** argv) {
   return 0;
 }
 
+// Softmax entropy over the classes divided by log(classes), as albert_edge.exits.normalized_entropy.
+double normalized_entropy(const executorch::aten::Tensor& logits) {
+  const float* z = logits.const_data_ptr<float>();
+  const ssize_t n = logits.numel();
+  if (n < 2) return 0.0;
+  const double top = *std::max_element(z, z + n);
+  double total = 0, entropy = 0;
+  for (ssize_t i = 0; i < n; ++i) total += std::exp(z[i] - top);
+  for (ssize_t i = 0; i < n; ++i) {
+    const double q = std::exp(z[i] - top) / total;
+    entropy -= q * std::log(std::max(q, 1e-300));
+  }
+  return entropy / std::log(static_cast<double>(n));
+}
+
+int argmax(const TensorPtr& t) {
+  const float* z = t->const_data_ptr<float>();
+  return static_cast<int>(std::max_element(z, z + t->numel()) - z);
+}
+
+// One setting of the depth sweep (albert_edge/bench/depth.py): forward, a fixed depth, or an exit policy.
+struct Setting {
+  std::string kind;  // forward | fixed | entropy | patience
+  double value = 0;  // fixed: the depth; entropy: the threshold; patience: agreeing depths
+  int min_depth = 1;
+};
+
+// As albert_edge.exits.ExitPolicy.should_exit, after depth k = classes.size() (argmax per depth so far).
+bool should_exit(const Setting& s, const std::vector<int>& classes, double entropy) {
+  const int depth = static_cast<int>(classes.size());
+  if (depth < s.min_depth) return false;
+  if (s.kind == "entropy") return entropy <= s.value;
+  const int patience = static_cast<int>(s.value);
+  if (depth - s.min_depth + 1 < patience) return false;
+  for (int i = depth - patience; i < depth; ++i) {
+    if (classes[i] != classes.back()) return false;
+  }
+  return true;
+}
+
+int depth_sweep(int argc, char** argv) {
+  if (argc != 9) fail("usage: native_runner depth FORWARD.pte STEPWISE.pte HEADS THREADS WARMUPS SETTINGS EXAMPLES");
+  std::vector<std::string> heads;
+  std::stringstream list(argv[4]);
+  for (std::string head; std::getline(list, head, ',');) heads.push_back(head);
+  const int threads = std::atoi(argv[5]), warmups_wanted = std::atoi(argv[6]);
+  std::vector<Setting> settings;
+  std::ifstream settings_file(argv[7]);
+  for (std::string line; std::getline(settings_file, line);) {
+    std::istringstream fields(line);
+    Setting s;
+    fields >> s.kind >> s.value >> s.min_depth;
+    if (s.kind != "forward" && s.kind != "fixed" && s.kind != "entropy" && s.kind != "patience") {
+      fail("unknown setting " + line);
+    }
+    settings.push_back(s);
+  }
+  std::vector<std::vector<int64_t>> sentences;
+  std::ifstream examples(argv[8]);
+  for (std::string line; std::getline(examples, line);) {
+    std::vector<int64_t> ids;
+    std::istringstream fields(line);
+    for (int64_t id; fields >> id;) ids.push_back(id);
+    if (ids.empty()) fail(std::string(argv[8]) + ": an empty line");
+    sentences.push_back(std::move(ids));
+  }
+  if (settings.empty() || sentences.empty()) fail("no settings or no sentences");
+
+  set_threads_and_cache(threads, true);
+  const double t0 = now_ms();
+  auto forward = load(argv[2]), stepwise = load(argv[3]);
+  if (forward->load_method("forward") != Error::Ok) fail("load forward");
+  for (const auto& m : std::vector<std::string>{"embed", "layer_0"}) {
+    if (stepwise->load_method(m) != Error::Ok) fail("load " + m);
+  }
+  for (const auto& m : heads) {
+    if (stepwise->load_method(m) != Error::Ok) fail("load " + m);
+  }
+  const double load_ms = now_ms() - t0;
+  const int depths = static_cast<int>(heads.size());
+
+  // Returns (logits, depth used) for one sentence under one setting.
+  auto call = [&](const Setting& s, const std::vector<EValue>& inputs) -> std::pair<TensorPtr, int> {
+    if (s.kind == "forward") return {copy(run(*forward, "forward", inputs)[0]), depths};
+    auto embedded = run(*stepwise, "embed", inputs);
+    TensorPtr hidden = copy(embedded[0]), bias = copy(embedded[1]);
+    const int last = s.kind == "fixed" ? static_cast<int>(s.value) : depths;
+    std::vector<int> classes;
+    for (int k = 1; k <= last; ++k) {
+      hidden = copy(run(*stepwise, "layer_0", {hidden, bias})[0]);
+      if (s.kind == "fixed" && k < last) continue;
+      if (s.kind != "fixed" && k < s.min_depth && k < last) {  // no head read before the policy's first depth
+        classes.push_back(-1 - k);  // a placeholder no real class equals
+        continue;
+      }
+      auto logits = copy(run(*stepwise, heads[k - 1].c_str(), {hidden})[0]);
+      classes.push_back(argmax(logits));
+      if (k == last || should_exit(s, classes, normalized_entropy(*logits))) return {logits, k};
+    }
+    fail("unreachable: the last depth always answers");
+  };
+
+  std::vector<std::string> latencies(settings.size()), predictions(settings.size()), used(settings.size());
+  const int n = static_cast<int>(settings.size());
+  const int warmups = std::min(warmups_wanted, static_cast<int>(sentences.size()));
+  for (int i = -warmups; i < static_cast<int>(sentences.size()); ++i) {  // i < 0: untimed warm-ups
+    const auto& ids = sentences[i < 0 ? i + warmups : i];
+    const int seq = static_cast<int>(ids.size());
+    const auto id_t = make_tensor_ptr({1, seq}, ids);
+    const auto mask_t = make_tensor_ptr({1, seq}, std::vector<int64_t>(seq, 1));
+    const std::vector<EValue> inputs{*id_t, *mask_t};
+    for (int k = 0; k < n; ++k) {
+      const int j = ((i < 0 ? 0 : i) + k) % n;  // rotate which setting goes first, as the Python worker
+      const double start = now_ms();
+      const auto [logits, depth] = call(settings[j], inputs);
+      const double ms = now_ms() - start;
+      if (i < 0) continue;
+      const char* sep = i ? ", " : "";
+      latencies[j] += sep + std::to_string(ms);
+      predictions[j] += sep + std::to_string(argmax(logits));
+      used[j] += sep + std::to_string(depth);
+    }
+  }
+  std::printf("{\"load_ms\": %.6f, \"settings\": [", load_ms);
+  for (int j = 0; j < n; ++j) {
+    std::printf("%s{\"latencies_ms\": [%s], \"predictions\": [%s], \"depths\": [%s]}", j ? ", " : "",
+                latencies[j].c_str(), predictions[j].c_str(), used[j].c_str());
+  }
+  std::printf("]}\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "measure") return measure(argc, argv);
   if (mode == "chain") return chain(argc, argv);
-  std::fprintf(stderr, "usage: native_runner measure|chain ... (see the source's header)\n");
+  if (mode == "depth") return depth_sweep(argc, argv);
+  std::fprintf(stderr, "usage: native_runner measure|chain|depth ... (see the source's header)\n");
   return 2;
 }
