@@ -57,11 +57,15 @@ def _compiler() -> str:
 
 
 def build(cache_dir: str | os.PathLike) -> Path:
-    """The runner binary, compiled into `cache_dir` unless an identical build is there already."""
+    """The runner binary, compiled into `cache_dir` unless one of the same source, wheel (path and version) and
+    compiler is there already."""
     root, torch_include = _wheel()
     compiler = _compiler()
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
-    key = hashlib.sha256(SOURCE.read_bytes() + str(root).encode() + "".join(version).encode()).hexdigest()[:12]
+    from executorch.version import __version__ as executorch_version
+
+    identity = [SOURCE.read_bytes(), str(root).encode(), executorch_version.encode(), "".join(version).encode()]
+    key = hashlib.sha256(b"\0".join(identity)).hexdigest()[:12]
     cache_dir = Path(cache_dir)
     binary = cache_dir / f"native_runner-{key}"
     if binary.is_file():
