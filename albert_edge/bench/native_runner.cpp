@@ -60,7 +60,8 @@ namespace {
     if (c == '"' || c == '\\') escaped += '\\';
     escaped += (c == '\n') ? ' ' : c;
   }
-  std::printf("{\"error\": \"%s\"}\n", escaped.c_str());
+  // On a line of its own: a failure in the middle of a run leaves a partial JSON line before it.
+  std::printf("\n{\"error\": \"%s\"}\n", escaped.c_str());
   std::exit(1);
 }
 
