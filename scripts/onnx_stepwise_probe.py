@@ -8,8 +8,9 @@ dynamic), and the same model as three graphs through the same path: `embed` (emb
 `layer` (one application of the shared layer, taking the attention mask so that ORT's optimizer fuses its
 `Attention` as it does in the whole graph) and `head`. Then, in one process, rounds alternate the whole graph and
 the chain embed -> layer x N -> head (ORT sessions with spinning off, as `scripts/ort_probe.py compare`), and the
-medians and their ratio are printed per length, with the largest difference of the two outputs. Nothing is
-written outside a temporary directory.
+medians and their ratio are printed per length, with the largest difference of the two outputs. `--profile` adds ONNX
+Runtime's own per-operator times at the longest length (which kernels the whole graph and the layer graph run).
+Nothing is written outside a temporary directory.
 """
 
 from __future__ import annotations
@@ -83,6 +84,27 @@ def session(path: Path, threads: int, disabled: tuple[str, ...] = ()) -> ort.Inf
                                 disabled_optimizers=list(disabled))
 
 
+def op_ms(path: Path, feed: dict[str, np.ndarray], threads: int, runs: int, prefix: Path,
+          disabled: tuple[str, ...] = ()) -> dict[str, float]:
+    """Per-operator kernel time (ms per run) from ONNX Runtime's own profiler, summed by operator type."""
+    import json
+    from collections import Counter
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_profiling, options.profile_file_prefix = True, str(prefix)
+    profiled = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                    disabled_optimizers=list(disabled))
+    for _ in range(runs):
+        profiled.run(None, feed)
+    totals: Counter = Counter()
+    for event in json.loads(Path(profiled.end_profiling()).read_text()):
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            totals[event["args"]["op_name"]] += event["dur"]  # microseconds
+    return {op: us / runs / 1e3 for op, us in totals.most_common()}
+
+
 def _timed(call) -> float:
     t = time.perf_counter()
     call()
@@ -95,6 +117,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seq", type=int, nargs="+", default=[16, 128])
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--profile", action="store_true",
+                        help="also print ORT's per-operator times at the longest length: the whole graph per run, "
+                             "the layer graph per N calls, with ORT's default optimizer and with SkipLayerNormFusion off")
     args = parser.parse_args()
 
     model = hub.from_pretrained(args.model).eval()
@@ -154,6 +179,18 @@ def main() -> None:
                 median = statistics.median(times[name])
                 print(f"seq {seq:4d}: {name:32s} {median:7.3f} ms ({median / base:.3f}x forward), "
                       f"max |logit diff| {diff:.2e}")
+        if args.profile:
+            h = embed.run(None, {n: feed[n] for n in embed_inputs})[0]
+            one = {"hidden": h, "attention_mask": feed["attention_mask"]}
+            n = config.num_hidden_layers
+            for name, path, inputs, scale, disabled in (
+                    ("forward, per run", whole, feed, 1, ()),
+                    (f"layer graph, {n} calls", tmp / "layer.onnx", one, n, ()),
+                    (f"layer graph, {n} calls, SkipLayerNormFusion off", tmp / "layer.onnx", one, n,
+                     ("SkipLayerNormFusion",))):
+                times = op_ms(path, inputs, args.threads, 20, tmp / "profile", disabled)
+                print(f"seq {seq:4d} profile, {name}: " + ", ".join(f"{op} {scale * ms:.2f}" for op, ms in times.items()
+                                                                  if scale * ms >= 0.05) + " ms")
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,6 @@ much of it the next runs bring back (random token ids: the kernel maps file page
 """
 
 import argparse
-import collections
 import ctypes
 import gc
 import os
@@ -40,22 +39,6 @@ def mapped_mib(suffix: str, field: str = "Rss:") -> float:
     return total / 1024
 
 
-def resident_by_kind(program: str) -> collections.Counter:
-    """Resident KiB by kind of mapping: anonymous (incl. [heap]), the program's file, shared libraries, other."""
-    kinds: collections.Counter = collections.Counter()
-    current = "anonymous"
-    with open("/proc/self/smaps", encoding="utf-8") as smaps:
-        for line in smaps:
-            fields = line.split()
-            if "-" in fields[0] and len(fields) >= 5:
-                path = fields[5] if len(fields) >= 6 else ""
-                current = ("program" if path == program else "libraries" if ".so" in path
-                           else "anonymous" if path in ("", "[heap]") else "other")
-            elif fields[0] == "Rss:":
-                kinds[current] += int(fields[1])
-    return kinds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("pte")
@@ -69,6 +52,7 @@ def main() -> None:
     from executorch.runtime import Runtime
 
     from albert_edge.backend_options import set_xnnpack_weight_cache
+    from albert_edge.bench.worker import resident_kib_by_kind
     from albert_edge.runtime import execute
 
     def run(method, seq: int, ids=None) -> None:
@@ -84,10 +68,10 @@ def main() -> None:
         gc.collect()
         ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap back, so the model cannot reuse it unseen
     process = psutil.Process()
-    baseline, kinds0 = process.memory_info().rss, resident_by_kind(target)
+    baseline, kinds0 = process.memory_info().rss, resident_kib_by_kind(target)
 
     def report(step: str) -> None:
-        grown = resident_by_kind(target)
+        grown = resident_kib_by_kind(target)
         split = ", ".join(f"{k} {(grown[k] - kinds0[k]) / 1024:+.1f}" for k in ("anonymous", "program", "libraries"))
         print(f"{step:>14}: +{(process.memory_info().rss - baseline) / 2**20:6.1f} MiB RSS "
               f"({mapped_mib('.pte'):.1f} MiB of it the mapped .pte, {mapped_mib('.pte', 'Locked:'):.1f} MiB "

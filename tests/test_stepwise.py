@@ -216,3 +216,32 @@ def test_export_writes_verifies_and_describes_the_stepwise_program(tmp_path):
     assert [(m["accuracy(%)"], m["mean_depth"]) for m in native_rows.values()] == \
         [(m["accuracy(%)"], m["mean_depth"]) for m in rows.values()]
     assert "stepwise-native" in text
+
+
+def test_stepwise_refuses_what_it_cannot_do(tmp_path):
+    hf = save_hf(tmp_path / "hf")
+    with pytest.raises(ExportError, match="--stepwise writes a .pte; use it with --backend pte or all"):
+        export(hf, backend="onnx", stepwise=True, out=tmp_path / "a", progress=False)
+    calibration = tmp_path / "c.txt"
+    calibration.write_text("some text\n")
+    with pytest.raises(ExportError, match="--stepwise takes dynamic int8"):
+        export(hf, int8=True, calibration=calibration, stepwise=True, out=tmp_path / "b", progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.slow
+def test_a_plain_pte_is_not_a_stepwise_one(tmp_path):
+    model = model_for_task(AlbertConfig(**CONFIG), "sequence-classification").eval()
+    export_pte(model, tmp_path / "plain.pte", input_names=["input_ids", "attention_mask"], max_seq_len=16)
+    with pytest.raises(runtime.RuntimeLoadError, match="no `embed` method"):
+        runtime.StepwiseRunner(tmp_path / "plain.pte", ["layer_0"], limits=None)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"exit_calibration": "x.tsv"}, "--exit-calibration chooses the stepwise program's exit policy; add --stepwise"),
+    ({"stepwise": True, "exit_calibration": "x.tsv", "exit_max_loss": 1.5}, "--exit-max-loss must be in"),
+])
+def test_exit_calibration_bad_options(tmp_path, kwargs, message):
+    with pytest.raises(ExportError, match=message):
+        export(save_hf(tmp_path / "hf"), backend="pte", out=tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()

@@ -308,25 +308,24 @@ def _measure(groups: list[ModelGroup], seq_lens: tuple[int, ...], threads: tuple
     rounds = int(settings.get("rounds", 1))
     iterations = -(-settings["iterations"] // rounds)
     results: list[list[dict[str, Any]]] = [[] for _ in jobs]
+    sweeps = [[s for s in seq_lens if s <= group.max_seq_len] for group, _, _ in jobs]
     bar = tqdm(total=len(jobs) * rounds, desc="benchmark", unit="run", disable=not progress)
     for r in range(rounds):
         start = r * len(jobs) // rounds
         for i in [(start + k) % len(jobs) for k in range(len(jobs))]:
             group, target, n = jobs[i]
             bar.set_postfix_str(f"{group.model} {target.label} t{n}" + (f" round {r + 1}" if rounds > 1 else ""))
-            sweep = [s for s in seq_lens if s <= group.max_seq_len]
-            results[i].append(run_worker(target, n, sweep, iterations, settings["warmups"], timeout_s, scratch))
+            results[i].append(run_worker(target, n, sweeps[i], iterations, settings["warmups"], timeout_s, scratch))
             bar.update()
     bar.close()
     ceilings: dict[tuple, float] = {}
     records, raw = [], []
-    for (group, target, n), rounds_of_job in zip(jobs, results):
+    for (group, target, n), rounds_of_job, sweep in zip(jobs, results, sweeps):
         result = _pool(rounds_of_job)
         raw.append({"model": group.model, "target": target.label, "threads": n, "path": str(target.path),
                     "result": result})
         if "error" in result:
             notes.append(f"{group.model} {target.label} ({n} threads) failed: {result['error']}")
-        sweep = [s for s in seq_lens if s <= group.max_seq_len]
         flops = {s: encoder_gemm_flops(group.config, s) for s in sweep}
         if target.role == "ceiling" and "error" not in result:
             for run in result["runs"]:
@@ -429,7 +428,7 @@ def bench(
         if host:
             _add_references(group, backends, available_peers, ceiling, eager_model, out / "cache", notes, progress)
     binary = _prepare_native(groups, out / "cache", notes, depth_sweeps=bool(depth_jobs) and "native" in backends)
-    if binary is not None and "native" in backends:  # each sweep again in the app's kind of process
+    if binary is not None and depth_jobs:  # each sweep again in the app's kind of process
         depth_jobs = depth_jobs + [replace(job, native=True) for job in depth_jobs]
 
     # 3. Measure, one process per (target, threads); 4. the phone.

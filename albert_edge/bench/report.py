@@ -195,6 +195,17 @@ def _vs(value: float, bound: float, unit: str = "") -> tuple[bool, str]:
     return met, ("" if met else f"{value - bound:+.3g}{unit} over the bound, {value / bound - 1:+.0%}")
 
 
+def _size_goal(name: str, row: Row, also: str = "") -> Goal:
+    """Peak RSS over the baseline within 1.5x the artifact's size, naming the runtime's own library pages in it."""
+    size, peak = row.get("artifact_size(mb)"), row.get("peak_mem_over_baseline(mb)")
+    met, how = _vs(peak / size, 1.5, "×")
+    code = row.get("library_rss_growth(mb)")
+    if code is not None:  # the runtime's own library pages that loading and running faulted in
+        also = f" (of which {code:.1f} MiB the runtime's library code; without it {(peak - code) / size:.2f}×){also}"
+    return Goal(name, "≤ 1.5×", f"{peak:.1f} / {size:.1f} MiB = {peak / size:.2f}× at seq {row.seq_len}{also}", met,
+                how)
+
+
 def goals(rows: list[Row], device: str, model: str, threads: int, model_info: dict[str, Any] | None = None
           ) -> list[Goal]:
     """The int8 .pte's goals from one run, at GOAL_SEQ (and SHORT_SEQ) and `threads`."""
@@ -251,29 +262,18 @@ def goals(rows: list[Row], device: str, model: str, threads: int, model_info: di
                         "pte-int8 memory or planned memory not measured"))
     # The shared layer packed once (XNNPACK weight cache): RSS growth within 1.5x the file, and the row without it.
     if longest and longest.get("peak_mem_over_baseline(mb)") is not None:
-        size, peak = longest.get("artifact_size(mb)"), longest.get("peak_mem_over_baseline(mb)")
-        met, how = _vs(peak / size, 1.5, "×")
         nocache = idx.get((device, model, "pte-int8-nocache", threads, longest.seq_len))
         without = nocache.get("peak_mem_over_baseline(mb)") if nocache else None
+        size = longest.get("artifact_size(mb)")
         also = f"; weight cache off: {without:.1f} MiB ({without / size:.1f}×)" if without is not None else ""
-        code = longest.get("library_rss_growth(mb)")
-        if code is not None:  # the runtime's own library pages that loading and running faulted in
-            also = (f" (of which {code:.1f} MiB the runtime's library code; without it "
-                    f"{(peak - code) / size:.2f}×)") + also
-        out.append(Goal("peak RSS over runtime baseline / .pte size", "≤ 1.5×",
-                        f"{peak:.1f} / {size:.1f} MiB = {peak / size:.2f}× at seq {longest.seq_len}{also}", met, how))
+        out.append(_size_goal("peak RSS over runtime baseline / .pte size", longest, also))
     else:
         out.append(Goal("peak RSS over runtime baseline / .pte size", "≤ 1.5×", "–", None,
                         "pte-int8 memory not measured"))
-    # The same in the native runner (a C++ process like an app's: no Python, no libtorch, no mlock).
+    # The same in the native runner (a C++ process like an app's: no Python, no libtorch, no mlock), where it ran.
     native = idx.get((device, model, "pte-int8-native", threads, longest.seq_len)) if longest else None
     if native and native.get("peak_mem_over_baseline(mb)") is not None:
-        size, peak = native.get("artifact_size(mb)"), native.get("peak_mem_over_baseline(mb)")
-        met, how = _vs(peak / size, 1.5, "×")
-        code = native.get("library_rss_growth(mb)")
-        also = f" (of which {code:.1f} MiB library code)" if code is not None else ""
-        out.append(Goal("peak RSS over baseline / .pte size, native runner", "≤ 1.5×",
-                        f"{peak:.1f} / {size:.1f} MiB = {peak / size:.2f}× at seq {longest.seq_len}{also}", met, how))
+        out.append(_size_goal("peak RSS over baseline / .pte size, native runner", native))
 
     # Issue 12: the fused, deduplicated .onnx against ORT's own recipe on Hugging Face's graph, at both lengths.
     name = "int8 .onnx vs ORT optimizer+int8"

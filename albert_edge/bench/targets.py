@@ -154,7 +154,7 @@ class Artifact:
 
     def targets(self, backends: tuple[str, ...]) -> list[Target]:
         """This export's .pte and .onnx, as far as `backends` asks for them and the export wrote them."""
-        out = []
+        out, natives = [], []
         inputs = token_inputs(self.input_names, self.config.vocab_size)
         scheme = (self.manifest.quantization or {}).get("scheme", "") if self.quantization == "int8" else ""
         # (artifact, worker kind, minibench backend, runtime, the --backends name that selects it)
@@ -163,7 +163,8 @@ class Artifact:
                 ("onnx", "onnx", "onnxruntime", "onnxruntime", "onnx"),
                 ("ort", "onnx", "onnxruntime-ort-format", "onnxruntime", "onnx")):  # the .onnx's mobile form
             path = self.file(backend)
-            if selected_by not in backends or path is None:
+            native = kind == "pte" and "native" in backends  # the same file in the native runner (`native.py`)
+            if path is None or (selected_by not in backends and not native):
                 continue
             data = (self.manifest.external_data or {}).get(backend)
             if data and not (self.directory / data).is_file():  # ExecuTorch would end the worker without a word
@@ -178,23 +179,19 @@ class Artifact:
                 inputs=inputs, size_bytes=size_on_disk(path), task=self.task,
                 planned_bytes=planned_memory(path) if kind == "pte" else None,
                 extra={"artifact": path.name, "recipe": recipe})
-            out.append(target)
             if kind == "pte":
-                # The runtime's default packs shared weights once (XNNPACK weight cache); this row is the pip
+                # The runtime's default packs shared weights once (XNNPACK weight cache); the -nocache row is the pip
                 # runtime's own default, so the memory the cache saves is visible in the report.
                 target.options = {"weight_cache": True}
-                out.append(replace(target, label=f"{target.label}-nocache", options={"weight_cache": False},
+                if native:  # a C++ process like an app's; the harness drops the row where the runner cannot build
+                    natives.append(replace(target, label=f"{label}-native", kind="native",
+                                           runtime="executorch (C++ Module)",
+                                           extra={**target.extra, "recipe": f"{recipe}, native C++ runner"}))
+                if selected_by not in backends:
+                    continue
+                out.append(target)
+                out.append(replace(target, label=f"{label}-nocache", options={"weight_cache": False},
                                    extra={**target.extra, "recipe": f"{recipe}, XNNPACK weight cache off"}))
-        pte = next((t for t in out if t.kind == "pte" and t.options.get("weight_cache")), None)
-        path = self.file("pte")
-        if "native" in backends and path is not None:
-            # The same .pte in a C++ process like an app's (`native.py`); the harness drops it where it cannot build.
-            base = pte or Target(label=f"pte-{self.quantization}", kind="pte", path=path, model=self.model,
-                                 quantization=self.quantization, role="ours", backend="xnnpack", runtime="executorch",
-                                 inputs=inputs, size_bytes=size_on_disk(path), task=self.task,
-                                 planned_bytes=planned_memory(path), extra={"artifact": path.name,
-                                                                            "recipe": f"albert_edge export {scheme}"})
-            out.append(replace(base, label=f"{base.label}-native", kind="native", runtime="executorch (C++ Module)",
-                               options={"weight_cache": True},
-                               extra={**base.extra, "recipe": f"{base.extra['recipe']}, native C++ runner"}))
-        return out
+            else:
+                out.append(target)
+        return out + natives

@@ -68,22 +68,32 @@ def peak_bytes() -> int:
     return maxrss if sys.platform == "darwin" else maxrss * 1024  # bytes on macOS, kB on Linux
 
 
-def library_rss_bytes() -> int | None:
-    """Resident bytes of this process's shared-library mappings (their code and read-only data), from
-    /proc/self/smaps; None where that file is missing. What grows here during a run is the runtime's own code,
+def resident_kib_by_kind(program: str | None = None) -> dict[str, int] | None:
+    """This process's resident KiB by kind of mapping, from /proc/self/smaps: "anonymous" (with [heap]), "program"
+    (mappings of the file at path `program`), "libraries" (shared libraries: their code and read-only data) and
+    "other"; None where that file is missing. What grows under "libraries" during a run is the runtime's own code,
     faulted in by the first load and run, not the model's memory."""
-    total, library = 0, False
+    kinds = {"anonymous": 0, "program": 0, "libraries": 0, "other": 0}
+    current = "anonymous"
     try:
         with open("/proc/self/smaps", encoding="utf-8") as smaps:
             for line in smaps:
                 fields = line.split()
                 if "-" in fields[0] and len(fields) >= 5:  # a mapping's header: range perms offset dev inode [path]
-                    library = len(fields) >= 6 and ".so" in fields[5]
-                elif library and fields[0] == "Rss:":
-                    total += int(fields[1]) * 1024
+                    path = fields[5] if len(fields) >= 6 else ""
+                    current = ("program" if program is not None and path == program else
+                               "libraries" if ".so" in path else "anonymous" if path in ("", "[heap]") else "other")
+                elif fields[0] == "Rss:":
+                    kinds[current] += int(fields[1])
     except OSError:
         return None
-    return total
+    return kinds
+
+
+def library_rss_bytes() -> int | None:
+    """Resident bytes of the shared libraries' mappings (`resident_kib_by_kind`); None where smaps is missing."""
+    kinds = resident_kib_by_kind()
+    return None if kinds is None else kinds["libraries"] * 1024
 
 
 def reset_peak() -> bool:
